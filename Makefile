@@ -1,0 +1,54 @@
+# wtools — the two commands of the quick start are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NPM_STAMP := node_modules/.install-stamp
+REGISTRY_PORT ?= 5000
+
+.PHONY: help install deps system-deps build run test check bench fixtures registry-up registry-down clean
+
+help:
+	@echo "make run          install, build and run the demo on a throwaway local registry"
+	@echo "make test         install what is needed, then check and run every test"
+	@echo "make check        typecheck, lint, format check and the layer rule"
+	@echo "make bench        benchmarks with baselines (writes bench/results/latest.json)"
+	@echo "make fixtures     build the fixture components (cached by content hash)"
+	@echo "make registry-up  start docker-registry on 127.0.0.1:$(REGISTRY_PORT) (registry-down stops it)"
+
+install: deps system-deps
+
+# npm ci only when the lock file changed since the last install.
+deps: $(NPM_STAMP)
+$(NPM_STAMP): package-lock.json package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# The real registry and skopeo come from Debian; installed only when missing.
+system-deps:
+	@bash scripts/system-deps.sh
+
+build: deps
+	npm run build
+
+run: install build
+	bash scripts/demo.sh
+
+check: deps
+	npm run check
+
+test: install build check fixtures
+	npx vitest run
+
+fixtures: deps
+	npx tsx scripts/build-fixtures.ts
+
+bench: install build fixtures
+	npx tsx bench/run.ts
+
+registry-up: system-deps
+	bash scripts/registry.sh up $(REGISTRY_PORT)
+
+registry-down:
+	bash scripts/registry.sh down
+
+clean:
+	rm -rf dist .cache

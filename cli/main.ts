@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { setLogLevel } from '../lib/index.js';
+import { type GlobalFlags, globalOptions } from './common.js';
+import { ExitCode, reportError } from './errors.js';
+import { copyCommand } from './commands/copy.js';
+import { gcCommand } from './commands/gc.js';
+import { loginCommand, logoutCommand } from './commands/login.js';
+import { lsCommand } from './commands/ls.js';
+import { pullCommand } from './commands/pull.js';
+import { pushCommand } from './commands/push.js';
+import { rmCommand } from './commands/rm.js';
+import { versionCommand } from './commands/version.js';
+
+interface CommandSpec<A> {
+  command: string;
+  describe: string;
+  builder: (yargs: Argv<GlobalFlags>) => Argv<unknown>;
+  handler: (argv: A) => Promise<void>;
+}
+
+// The single error boundary: every handler's failure becomes one message and an exit code here.
+let failure: { err: unknown; flags: GlobalFlags } | undefined;
+
+function register<A extends GlobalFlags>(parser: Argv<GlobalFlags>, spec: CommandSpec<A>): Argv<GlobalFlags> {
+  return parser.command({
+    command: spec.command,
+    describe: spec.describe,
+    builder: spec.builder as never,
+    handler: async (argv: unknown) => {
+      const flags = argv as A;
+      if (flags.debug) setLogLevel('debug');
+      try {
+        await spec.handler(flags);
+      } catch (err) {
+        failure = { err, flags };
+      }
+    },
+  });
+}
+
+async function main(): Promise<number> {
+  let parser = globalOptions(yargs(hideBin(process.argv)))
+    .scriptName('wtools')
+    .usage('$0 <command> [options]\n\nRun WebAssembly components from OCI registries as sandboxed MCP tools.')
+    // push has --version (the artifact's); the CLI's own version is `wtools version`.
+    .version(false)
+    .strict()
+    .demandCommand(1, 'Name a command; `wtools --help` lists them.')
+    .recommendCommands()
+    .epilogue(
+      'Exit codes: 0 ok · 1 failure · 2 usage · 3 not found · 4 auth · 5 content refused · 6 network · 7 local state',
+    )
+    .wrap(Math.min(110, process.stdout.columns ?? 80)) as unknown as Argv<GlobalFlags>;
+  for (const spec of [
+    pullCommand,
+    pushCommand,
+    copyCommand,
+    lsCommand,
+    rmCommand,
+    gcCommand,
+    loginCommand,
+    logoutCommand,
+    versionCommand,
+  ]) {
+    parser = register(parser, spec as CommandSpec<GlobalFlags>);
+  }
+  let usageError: string | undefined;
+  parser = parser.fail((message, err) => {
+    if (err) throw err;
+    usageError = message;
+  });
+  await parser.parseAsync();
+  if (usageError !== undefined) {
+    process.stderr.write(`wtools: ${usageError}\nRun \`wtools --help\` for usage.\n`);
+    return ExitCode.usage;
+  }
+  if (failure) return reportError(failure.err, { json: failure.flags.json, debug: failure.flags.debug });
+  return ExitCode.ok;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = reportError(err, { json: false, debug: true });
+  },
+);

@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import { type Digest, OciError, WtoolsError, bytesStream, describeError } from '../core/index.js';
+import { readComponentNames, wasmKind } from '../component/binary.js';
+import {
+  MemoryTarget,
+  type ProgressListener,
+  buildWasmArtifact,
+  copyGraph,
+  formatReference,
+  parseReference,
+  withDigest,
+} from '../oci/index.js';
+import type { WtoolsContext } from './context.js';
+
+export interface PushOptions {
+  annotations?: Record<string, string>;
+  /** org.opencontainers.image.source */
+  source?: string;
+  /** org.opencontainers.image.version */
+  version?: string;
+  /** Fixed creation time for reproducible artifacts (defaults to now). */
+  created?: string;
+  onProgress?: ProgressListener;
+}
+
+export interface PushResult {
+  reference: string;
+  pinned: string;
+  digest: Digest;
+  size: number;
+  component: { digest: Digest; size: number };
+  exports: string[];
+  imports: string[];
+}
+
+/** Pushes a component file as a CNCF Wasm OCI artifact to a registry or an OCI layout. */
+export async function push(
+  context: WtoolsContext,
+  file: string,
+  input: string,
+  options: PushOptions = {},
+): Promise<PushResult> {
+  const ref = parseReference(input);
+  if (ref.digest) {
+    throw new WtoolsError(
+      'INVALID_REFERENCE',
+      `push needs a tag, not a digest: the digest follows from the content (${input})`,
+    );
+  }
+  let component: Uint8Array;
+  try {
+    component = await readFile(file);
+  } catch (err) {
+    throw new WtoolsError('INVALID_ARGUMENT', `cannot read component file ${file}: ${describeError(err)}`, {
+      cause: err,
+    });
+  }
+  const kind = wasmKind(component);
+  if (kind !== 'component') {
+    throw new OciError(
+      'NOT_A_COMPONENT',
+      kind === 'core-module'
+        ? `${file} is a core WebAssembly module, not a component; make one with \`jco new\` or \`wasm-tools component new\``
+        : `${file} is not WebAssembly (expected the "\\0asm" header)`,
+    );
+  }
+  const names = readComponentNames(component);
+  const created = options.created ?? new Date().toISOString();
+  const annotations: Record<string, string> = {
+    'org.opencontainers.image.created': created,
+    ...(options.source ? { 'org.opencontainers.image.source': options.source } : {}),
+    ...(options.version ? { 'org.opencontainers.image.version': options.version } : {}),
+    ...options.annotations,
+  };
+  const artifact = buildWasmArtifact({
+    component,
+    exports: names.exports,
+    imports: names.imports,
+    annotations,
+    created,
+  });
+
+  // Stage in memory so the one copy algorithm does the pushing (skips, mounts, order).
+  const staging = new MemoryTarget('component file');
+  await staging.push(artifact.layer, bytesStream(component));
+  await staging.push(artifact.config, bytesStream(artifact.configBytes));
+  await staging.push(artifact.manifest, bytesStream(artifact.manifestBytes));
+
+  const destination = context.target(ref);
+  await copyGraph(
+    staging,
+    destination,
+    artifact.manifest,
+    options.onProgress ? { onProgress: options.onProgress } : {},
+  );
+  const tag = ref.tag ?? 'latest';
+  await destination.tag(artifact.manifest, tag);
+
+  const tagged = { ...ref, tag };
+  return {
+    reference: formatReference(tagged),
+    pinned: formatReference(withDigest(tagged, artifact.manifest.digest)),
+    digest: artifact.manifest.digest,
+    size: artifact.manifest.size + artifact.config.size + artifact.layer.size,
+    component: { digest: artifact.layer.digest, size: artifact.layer.size },
+    exports: names.exports,
+    imports: names.imports,
+  };
+}

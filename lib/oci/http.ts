@@ -1,0 +1,178 @@
+import { OciError, createLogger, describeError } from '../core/index.js';
+
+const log = createLogger('http');
+
+export interface HttpRequest {
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  /** Bodies are whole buffers so that a retried request sends exactly the same bytes. */
+  body?: Uint8Array;
+}
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the request fails instead. */
+  maxDelayMs: number;
+}
+
+export interface HttpClientOptions {
+  retry?: Partial<RetryPolicy>;
+  /** Time allowed until response headers arrive. */
+  timeoutMs?: number;
+  /** Where a request goes out; replaced in tests by an in-process fake. */
+  fetch?: typeof globalThis.fetch;
+  userAgent?: string;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 10_000 };
+const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+// Transient transport failures worth another try; a refused connection or unknown host is not.
+const RETRY_ERRORS = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'EAI_AGAIN',
+]);
+const MAX_REDIRECTS = 5;
+
+/**
+ * The one place registry traffic leaves the process: retries with backoff (honouring Retry-After,
+ * bounded), a header timeout, and redirects followed by hand so that credentials never travel to
+ * another host (blob storage behind a 307, typically).
+ */
+export class HttpClient {
+  private readonly retry: RetryPolicy;
+  private readonly timeoutMs: number;
+  private readonly doFetch: typeof globalThis.fetch;
+  private readonly userAgent: string;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.doFetch = options.fetch ?? globalThis.fetch;
+    this.userAgent = options.userAgent ?? 'wtools';
+  }
+
+  async send(request: HttpRequest): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await this.sendFollowingRedirects(request);
+      } catch (err) {
+        const code = transportErrorCode(err);
+        if (attempt < this.retry.attempts && code !== undefined && RETRY_ERRORS.has(code)) {
+          await sleep(this.backoff(attempt));
+          continue;
+        }
+        throw unreachable(request.url, err);
+      }
+      if (!RETRY_STATUS.has(response.status) || attempt >= this.retry.attempts) return response;
+      const delay = retryAfterMs(response.headers.get('retry-after')) ?? this.backoff(attempt);
+      if (delay > this.retry.maxDelayMs) return response;
+      log.debug(`${request.method} ${request.url}: ${response.status}, retrying in ${delay} ms`);
+      await response.body?.cancel();
+      await sleep(delay);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const exponential = this.retry.baseDelayMs * 2 ** (attempt - 1);
+    return Math.min(this.retry.maxDelayMs, Math.round(exponential * (0.75 + Math.random() * 0.5)));
+  }
+
+  private async sendFollowingRedirects(request: HttpRequest): Promise<Response> {
+    let url = request.url;
+    let headers = { 'user-agent': this.userAgent, ...request.headers };
+    let method = request.method;
+    let body = request.body;
+    for (let hop = 0; ; hop++) {
+      const response = await this.sendOnce({ method, url, headers, ...(body ? { body } : {}) });
+      const location = response.headers.get('location');
+      if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
+      // Upload endpoints answer 202/201 with Location; only true redirects are followed.
+      if (hop >= MAX_REDIRECTS) {
+        throw new OciError(
+          'REGISTRY_ERROR',
+          `${request.method} ${request.url}: more than ${MAX_REDIRECTS} redirects`,
+        );
+      }
+      await response.body?.cancel();
+      const next = new URL(location, url);
+      if (next.origin !== new URL(url).origin) {
+        const { authorization: _dropped, ...rest } = headers as Record<string, string>;
+        headers = rest as typeof headers;
+      }
+      if (response.status === 303) {
+        method = 'GET';
+        body = undefined;
+      }
+      url = next.toString();
+    }
+  }
+
+  private async sendOnce(request: HttpRequest): Promise<Response> {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new Error(`no response within ${this.timeoutMs} ms`)),
+      this.timeoutMs,
+    );
+    try {
+      return await this.doFetch(request.url, {
+        method: request.method,
+        headers: request.headers ?? {},
+        ...(request.body ? { body: request.body } : {}),
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+    } catch (err) {
+      if (controller.signal.aborted) {
+        throw new OciError(
+          'TIMEOUT',
+          `${request.method} ${request.url}: no response within ${this.timeoutMs} ms`,
+          {
+            cause: err,
+          },
+        );
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function transportErrorCode(err: unknown): string | undefined {
+  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
+  const code = cause?.code ?? (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function unreachable(url: string, err: unknown): OciError {
+  if (err instanceof OciError) return err;
+  const host = new URL(url).host;
+  const code = transportErrorCode(err);
+  const why = code ?? describeError(err);
+  return new OciError(
+    'REGISTRY_UNREACHABLE',
+    `cannot reach registry ${host} (${why}); check the address and that the registry is running`,
+    { cause: err, details: { host } },
+  );
+}
+
+/** Retry-After is seconds or an HTTP date. */
+export function retryAfterMs(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `make run`: the whole pull path on this machine, with nothing to sign up for. A throwaway
+# registry on 127.0.0.1 (a free port), a component pushed to it, pulled and pinned by digest,
+# mirrored to an OCI layout and listed. Everything it starts it stops; state goes to a temp dir.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+export WTOOLS_HOME="$work/home"
+wtools() { node "$root/dist/cli/main.js" "$@"; }
+registry_pid=""
+cleanup() {
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
+mkdir -p "$work/registry"
+cat >"$work/registry.yml" <<YAML
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $work/registry}}
+http: {addr: 127.0.0.1:$port, secret: demo}
+YAML
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 1 50); do
+  node -e "fetch('http://127.0.0.1:$port/v2/').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))" && break
+  sleep 0.1
+done
+
+component="$(cd "$root" && npx tsx -e "import('./test/harness/fixtures.ts').then(async (m) => console.log(await m.fixturePath('imports')))")"
+ref="127.0.0.1:$port/demo/tools:1.0"
+echo "== wtools push $(basename "$component") $ref"
+wtools push "$component" "$ref" --source https://example.invalid/demo --version 1.0
+echo
+echo "== wtools pull $ref"
+wtools pull "$ref"
+echo
+echo "== wtools copy $ref oci:$work/mirror:1.0"
+wtools copy "$ref" "oci:$work/mirror:1.0"
+echo
+echo "== wtools ls"
+wtools ls
+echo
+echo "The sandbox, MCP server and signature checks come next (see the README's roadmap)."
