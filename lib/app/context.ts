@@ -17,6 +17,8 @@ export interface WtoolsOptions {
   insecureRegistries?: readonly string[];
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
+  /** Where registry requests go out; tests pass an in-process fake registry. */
+  fetch?: typeof globalThis.fetch;
 }
 
 /**
@@ -47,6 +49,7 @@ export class WtoolsContext {
         insecure: this.options.insecureRegistries ?? [],
         ...(this.options.retry ? { retry: this.options.retry } : {}),
         ...(this.options.timeoutMs ? { timeoutMs: this.options.timeoutMs } : {}),
+        ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
       });
       if (credentials === this.credentials) this.clients.set(registry, client);
     }

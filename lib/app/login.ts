@@ -8,8 +8,13 @@ export function normalizeRegistry(input: string): string {
   const host = canonicalRegistry(input);
   if (host === '')
     throw new WtoolsError('INVALID_ARGUMENT', `expected a registry host[:port], found "${input}"`);
-  const parsed = parseReference(`${host}/probe`);
-  if (parsed.kind !== 'registry' || parsed.registry !== host) {
+  let parsed: ReturnType<typeof parseReference> | undefined;
+  try {
+    parsed = parseReference(`${host}/probe`);
+  } catch {
+    // not a host at all: reported below, without the reference grammar of the probe
+  }
+  if (parsed?.kind !== 'registry' || parsed.registry !== host) {
     throw new WtoolsError(
       'INVALID_ARGUMENT',
       `expected a registry host[:port] such as ghcr.io or localhost:5000, found "${input}"`,

@@ -83,7 +83,11 @@ export async function copyGraph(
         descriptor.mediaType,
         `${source.description} ${descriptor.digest}`,
       );
-      await Promise.all(successors(manifest).map(copyNode));
+      // Every child settles before a failure is reported, so nothing still writes to the
+      // destination once copyGraph has rejected.
+      const children = await Promise.allSettled(successors(manifest).map(copyNode));
+      const failed = children.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+      if (failed) throw failed.reason;
       await destination.push(descriptor, bytesStream(bytes));
       options.onProgress?.({ phase: 'done', descriptor, bytes: descriptor.size });
       return;

@@ -11,7 +11,7 @@ import {
 import { AuthClient, isLoopbackHost, parseChallenge } from './auth.js';
 import type { CredentialProvider } from './credentials.js';
 import { HttpClient, type HttpClientOptions, type HttpRequest } from './http.js';
-import { type Descriptor, parseManifest } from './manifest.js';
+import { type Descriptor, manifestMediaType, parseManifest } from './manifest.js';
 import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, isManifestMediaType } from './media-types.js';
 import { registryApiHost, registryHost } from './reference.js';
 import { addToFallbackIndex, referrerDescriptor } from './referrers.js';
@@ -173,9 +173,15 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
         `${what}: manifest is ${length} bytes; at most ${MAX_MANIFEST_BYTES} are accepted`,
       );
     }
-    if (isDigest(reference) && Number.isFinite(length)) return { mediaType, digest: reference, size: length };
-    if (headerDigest && isDigest(headerDigest) && Number.isFinite(length)) {
-      return { mediaType, digest: headerDigest, size: length };
+    // The headers describe the manifest only with a manifest Content-Type: none, application/json or
+    // an unknown type is settled by reading the body (which refuses unknown types).
+    if (isManifestMediaType(mediaType)) {
+      if (isDigest(reference) && Number.isFinite(length)) {
+        return { mediaType, digest: reference, size: length };
+      }
+      if (headerDigest && isDigest(headerDigest) && Number.isFinite(length)) {
+        return { mediaType, digest: headerDigest, size: length };
+      }
     }
     // No usable headers: read the manifest once and digest it ourselves.
     return this.resolveByGet(reference, what);
@@ -194,7 +200,9 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
     }
     const declared = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
     const parsed = parseManifest(bytes, declared, what);
-    return { mediaType: parsed.value.mediaType ?? declared, digest, size: bytes.byteLength };
+    const mediaType =
+      parsed.value.mediaType ?? (isManifestMediaType(declared) ? declared : manifestMediaType(parsed));
+    return { mediaType, digest, size: bytes.byteLength };
   }
 
   async fetch(descriptor: Descriptor): Promise<ReadableStream<Uint8Array>> {
@@ -275,10 +283,11 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
       },
       this.pushScope,
     );
-    await response.body?.cancel().catch(() => {});
+    // The body of a failure carries the registry's error code: read it before discarding the body.
     if (response.status !== 201 && !response.ok) {
       throw await this.failure(response, `push manifest ${descriptor.digest} as ${reference}`);
     }
+    await response.body?.cancel().catch(() => {});
     const echoed = response.headers.get('docker-content-digest');
     if (echoed && echoed !== descriptor.digest) {
       throw new OciError(
@@ -322,8 +331,8 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
         },
         this.pushScope,
       );
-      await response.body?.cancel().catch(() => {});
       if (response.status !== 202) throw await this.failure(response, what);
+      await response.body?.cancel().catch(() => {});
       location = this.uploadLocation(response, location);
       offset += body.byteLength;
       pending = [];
@@ -332,10 +341,18 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
     try {
       for await (const chunk of content) {
         verifier.update(chunk);
-        pending.push(chunk);
-        pendingBytes += chunk.byteLength;
-        // Small blobs never flush here and go monolithically with the final PUT.
-        if (pendingBytes >= chunkSize && descriptor.size > chunkSize) await flush();
+        // Small blobs never flush here and go monolithically with the final PUT. Larger ones are cut
+        // at chunkSize boundaries whatever size the stream's pieces have (one piece may be the whole blob).
+        for (let at = 0; at < chunk.byteLength;) {
+          const take =
+            descriptor.size > chunkSize
+              ? Math.min(chunkSize - pendingBytes, chunk.byteLength - at)
+              : chunk.byteLength;
+          pending.push(chunk.subarray(at, at + take));
+          pendingBytes += take;
+          at += take;
+          if (pendingBytes >= chunkSize && descriptor.size > chunkSize) await flush();
+        }
       }
       verifier.finish();
     } catch (err) {
@@ -354,8 +371,8 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
       },
       this.pushScope,
     );
-    await response.body?.cancel().catch(() => {});
     if (response.status !== 201 && !response.ok) throw await this.failure(response, what);
+    await response.body?.cancel().catch(() => {});
   }
 
   private async startUpload(what: string, query = ''): Promise<string> {
@@ -363,8 +380,8 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
       { method: 'POST', url: this.url(`blobs/uploads/${query}`), headers: { 'content-length': '0' } },
       this.pushScope,
     );
-    await response.body?.cancel().catch(() => {});
     if (response.status !== 202) throw await this.failure(response, what);
+    await response.body?.cancel().catch(() => {});
     return this.uploadLocation(response, this.url('blobs/uploads/'));
   }
 
@@ -465,9 +482,9 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
       { method: 'DELETE', url: this.url(`manifests/${descriptor.digest}`) },
       [`repository:${this.name}:delete`],
     );
-    await response.body?.cancel().catch(() => {});
     if (response.status !== 202 && !response.ok)
       throw await this.failure(response, `delete ${descriptor.digest}`);
+    await response.body?.cancel().catch(() => {});
   }
 
   /** Stream of a manifest's bytes for a digest this process pushed (tests, tagging). */
