@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { setLogLevel } from '../lib/index.js';
@@ -73,6 +72,11 @@ async function main(): Promise<number> {
   });
   await parser.parseAsync();
   if (usageError !== undefined) {
+    // yargs failed before any handler ran, but --json still promises a JSON error on stdout.
+    if (hideBin(process.argv).some((arg) => arg === '--json' || arg === '--json=true')) {
+      const error = { code: 'USAGE', message: usageError };
+      process.stdout.write(`${JSON.stringify({ ok: false, exitCode: ExitCode.usage, error }, null, 2)}\n`);
+    }
     process.stderr.write(`wtools: ${usageError}\nRun \`wtools --help\` for usage.\n`);
     return ExitCode.usage;
   }

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { collectGarbage } from '../../lib/index.js';
+import { WtoolsError, collectGarbage } from '../../lib/index.js';
 import { type GlobalFlags, contextFor } from '../common.js';
 import { formatBytes, printJson, printLine } from '../output.js';
 
@@ -17,6 +17,13 @@ export const gcCommand = {
       describe: 'Keep unreferenced blobs younger than this (a pull may be in progress)',
     }),
   handler: async (argv: GcArgs) => {
+    // NaN (a typo) or a negative number would make every unreferenced blob old enough to delete.
+    if (!(argv['grace-minutes'] >= 0)) {
+      throw new WtoolsError(
+        'USAGE',
+        `--grace-minutes expects a number of minutes >= 0, found ${argv['grace-minutes']}`,
+      );
+    }
     const result = await collectGarbage(contextFor(argv), { graceMs: argv['grace-minutes'] * 60_000 });
     if (argv.json) return printJson(result);
     if (argv.quiet) return;
