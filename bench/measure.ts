@@ -1,0 +1,61 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const exec = promisify(execFile);
+
+export interface Sample {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+
+export interface Scenario {
+  name: string;
+  /** The goal the issue set, in words, and whether it was met. */
+  goal: string;
+  met: boolean;
+  subject: Sample;
+  baseline?: { name: string; sample: Sample };
+  /** subject / baseline, or subject − baseline when `compare` is 'difference'. */
+  ratio?: number;
+  differenceMs?: number;
+}
+
+export function summarize(runs: number[]): Sample {
+  const sorted = [...runs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { median, min: sorted[0]!, max: sorted[sorted.length - 1]!, runs };
+}
+
+/** Wall time of a whole command, as a person would see it. */
+export async function timeCommand(file: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  const started = process.hrtime.bigint();
+  await exec(file, args, { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 });
+  return Number(process.hrtime.bigint() - started) / 1e6;
+}
+
+/**
+ * Warm-up then `runs` measured repetitions; subject and baseline alternate so that drift in the
+ * machine's load touches both alike.
+ */
+export async function compare(
+  runs: number,
+  subject: (i: number) => Promise<number>,
+  baseline: (i: number) => Promise<number>,
+): Promise<{ subject: Sample; baseline: Sample }> {
+  await subject(-1);
+  await baseline(-1);
+  const s: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    s.push(await subject(i));
+    b.push(await baseline(i));
+  }
+  return { subject: summarize(s), baseline: summarize(b) };
+}
+
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
