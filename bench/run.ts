@@ -8,7 +8,7 @@ import { startRegistry } from '../test/harness/registry.js';
 import { type Scenario, compare, formatMs, timeCommand } from './measure.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'dist', 'cli', 'bin.js');
+const cli = path.join(root, 'dist', 'bundle', 'bin.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 async function main(): Promise<void> {

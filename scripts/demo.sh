@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 export WTOOLS_HOME="$work/home"
-wtools() { node "$root/dist/cli/bin.js" "$@"; }
+wtools() { node "$root/dist/bundle/bin.js" "$@"; }
 registry_pid=""
 cleanup() {
   if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null || true; wait "$registry_pid" 2>/dev/null || true; fi

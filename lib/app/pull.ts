@@ -7,6 +7,7 @@ import {
   MAX_CONFIG_BYTES,
   type ProgressListener,
   type Reference,
+  ManifestMemo,
   copyGraph,
   extractWasmFromTar,
   fetchManifestBytes,
@@ -66,16 +67,16 @@ export async function pull(
       return describePull(context, ref, stored.descriptor, true);
     }
   }
-  const source = context.target(ref);
+  const source = new ManifestMemo(context.target(ref));
   const root = await source.resolve(referenceSelector(ref));
   const what = formatReference(withDigest(ref, root.digest));
 
   let chosen = root;
-  let manifest = parseManifest(await fetchManifestBytes(source, root), root.mediaType, what);
+  let manifest = parseManifest(await source.manifestBytes(root), root.mediaType, what);
   if (manifest.kind === 'index') {
     chosen = selectWasmManifest(manifest.value, what);
     manifest = parseManifest(
-      await fetchManifestBytes(source, chosen),
+      await source.manifestBytes(chosen),
       chosen.mediaType,
       `${what} → ${chosen.digest}`,
     );

@@ -1,6 +1,7 @@
 import { OciError, describeError } from '../core/index.js';
 import type { Credential, CredentialProvider } from './credentials.js';
 import type { HttpClient } from './http.js';
+import type { HttpResponse } from './node-transport.js';
 
 export interface Challenge {
   scheme: 'basic' | 'bearer';
@@ -123,7 +124,7 @@ export class AuthClient {
         `registry ${registry} asks for credentials at ${url.origin} over plain HTTP; refusing to send them`,
       );
     }
-    let response: Response;
+    let response: HttpResponse;
     if (credential?.identityToken) {
       // An OAuth2 refresh token (docker's identitytoken) is exchanged by POST, as docker does.
       const form = new URLSearchParams({

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { constants, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -317,13 +316,15 @@ async function findOnPath(program: string, env: NodeJS.ProcessEnv): Promise<stri
   return undefined;
 }
 
-function runProcess(
+async function runProcess(
   file: string,
   args: string[],
   input: string,
   env: NodeJS.ProcessEnv,
   timeoutMs: number,
 ): Promise<HelperRun> {
+  // Loaded on first use: most runs never call a credential helper, and every command pays start-up.
+  const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { env, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     const out: Buffer[] = [];

@@ -1,4 +1,5 @@
 import { OciError, createLogger, describeError } from '../core/index.js';
+import { type HttpResponse, type Transport, nodeTransport } from './node-transport.js';
 
 const log = createLogger('http');
 
@@ -22,7 +23,9 @@ export interface HttpClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Time allowed until response headers arrive. */
   timeoutMs?: number;
-  /** Where a request goes out; replaced in tests by an in-process fake. */
+  /** Where requests go out; node:http(s) unless given. */
+  transport?: Transport;
+  /** A fetch-compatible function instead of a transport: how tests plug in an in-process fake. */
   fetch?: typeof globalThis.fetch;
   userAgent?: string;
 }
@@ -48,19 +51,20 @@ const MAX_REDIRECTS = 5;
 export class HttpClient {
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
-  private readonly doFetch: typeof globalThis.fetch;
+  private readonly transport: Transport;
   private readonly userAgent: string;
 
   constructor(options: HttpClientOptions = {}) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.doFetch = options.fetch ?? globalThis.fetch;
+    this.transport =
+      options.transport ?? (options.fetch ? fetchTransport(options.fetch) : nodeTransport(this.timeoutMs));
     this.userAgent = options.userAgent ?? 'wtools';
   }
 
-  async send(request: HttpRequest): Promise<Response> {
+  async send(request: HttpRequest): Promise<HttpResponse> {
     for (let attempt = 1; ; attempt++) {
-      let response: Response;
+      let response: HttpResponse;
       try {
         response = await this.sendFollowingRedirects(request);
       } catch (err) {
@@ -85,7 +89,7 @@ export class HttpClient {
     return Math.min(this.retry.maxDelayMs, Math.round(exponential * (0.75 + Math.random() * 0.5)));
   }
 
-  private async sendFollowingRedirects(request: HttpRequest): Promise<Response> {
+  private async sendFollowingRedirects(request: HttpRequest): Promise<HttpResponse> {
     let url = request.url;
     let headers = { 'user-agent': this.userAgent, ...request.headers };
     let method = request.method;
@@ -115,18 +119,17 @@ export class HttpClient {
     }
   }
 
-  private async sendOnce(request: HttpRequest): Promise<Response> {
+  private async sendOnce(request: HttpRequest): Promise<HttpResponse> {
     const controller = new AbortController();
     const timer = setTimeout(
       () => controller.abort(new Error(`no response within ${this.timeoutMs} ms`)),
       this.timeoutMs,
     );
     try {
-      return await this.doFetch(request.url, {
+      return await this.transport(request.url, {
         method: request.method,
         headers: request.headers ?? {},
         ...(request.body ? { body: request.body } : {}),
-        redirect: 'manual',
         signal: controller.signal,
       });
     } catch (err) {
@@ -144,6 +147,18 @@ export class HttpClient {
       clearTimeout(timer);
     }
   }
+}
+
+/** Adapts a fetch function; redirects stay manual so that credentials never follow them. */
+function fetchTransport(fetchFn: typeof globalThis.fetch): Transport {
+  return (url, request) =>
+    fetchFn(url, {
+      method: request.method,
+      headers: request.headers,
+      ...(request.body ? { body: request.body } : {}),
+      redirect: 'manual',
+      signal: request.signal,
+    });
 }
 
 function transportErrorCode(err: unknown): string | undefined {

@@ -12,3 +12,4 @@ export * from './referrers.js';
 export * from './copy.js';
 export * from './wasm-artifact.js';
 export * from './tar.js';
+export * from './node-transport.js';

@@ -1,6 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import { Readable } from 'node:stream';
+import { OciError } from '../core/index.js';
 
 /** The part of a fetch Response the registry client reads; real fetch Responses fit it too. */
 export interface HttpResponse {
@@ -21,10 +22,24 @@ export interface TransportRequest {
 
 export type Transport = (url: string, request: TransportRequest) => Promise<HttpResponse>;
 
-const agents = {
-  http: new http.Agent({ keepAlive: true, maxSockets: 8 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 8 }),
-};
+interface Client {
+  module: typeof http | typeof https;
+  agent: http.Agent;
+}
+const clients = new Map<string, Promise<Client>>();
+
+/** node:https costs ~15 ms to load (TLS): load each protocol's client only when it is first used. */
+function clientFor(protocol: string): Promise<Client> {
+  let client = clients.get(protocol);
+  if (!client) {
+    client = (protocol === 'https:' ? import('node:https') : import('node:http')).then((module) => ({
+      module,
+      agent: new module.Agent({ keepAlive: true, maxSockets: 8 }),
+    }));
+    clients.set(protocol, client);
+  }
+  return client;
+}
 
 /**
  * Requests through node:http(s) rather than the global fetch: it needs no lazy load of undici
@@ -32,12 +47,11 @@ const agents = {
  * the body is still arriving, not only before the headers.
  */
 export function nodeTransport(idleTimeoutMs: number): Transport {
-  return (url, request) =>
-    new Promise<HttpResponse>((resolve, reject) => {
-      const target = new URL(url);
-      const secure = target.protocol === 'https:';
-      const client = secure ? https : http;
-      const req = client.request(
+  return async (url, request) => {
+    const target = new URL(url);
+    const client = await clientFor(target.protocol);
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const req = client.module.request(
         target,
         {
           method: request.method,
@@ -45,13 +59,16 @@ export function nodeTransport(idleTimeoutMs: number): Transport {
             ...request.headers,
             ...(request.body ? { 'content-length': String(request.body.byteLength) } : {}),
           },
-          agent: secure ? agents.https : agents.http,
+          agent: client.agent,
           signal: request.signal,
         },
-        (res) => resolve(wrapResponse(res)),
+        (res) => resolve(wrapResponse(res, request.method)),
       );
       req.setTimeout(idleTimeoutMs, () => {
-        req.destroy(Object.assign(new Error(`no data for ${idleTimeoutMs} ms`), { code: 'ETIMEDOUT' }));
+        // Covers a stalled body too: the stream reading it errors with TIMEOUT instead of hanging.
+        req.destroy(
+          new OciError('TIMEOUT', `${request.method} ${target.host}: no data for ${idleTimeoutMs} ms`),
+        );
       });
       req.on('error', reject);
       req.end(
@@ -60,11 +77,14 @@ export function nodeTransport(idleTimeoutMs: number): Transport {
           : undefined,
       );
     });
+  };
 }
 
-function wrapResponse(res: http.IncomingMessage): HttpResponse {
+function wrapResponse(res: http.IncomingMessage, method: string): HttpResponse {
   const status = res.statusCode ?? 0;
-  const noBody = status === 204 || status === 304;
+  const noBody = method === 'HEAD' || status === 204 || status === 304;
+  // A response nobody reads holds its socket (and keeps the process alive): drain the empty ones now.
+  if (noBody) res.resume();
   let body: ReadableStream<Uint8Array> | null | undefined;
   const readAll = async (): Promise<Buffer> => {
     const chunks: Buffer[] = [];

@@ -10,6 +10,7 @@ import {
 } from '../core/index.js';
 import { AuthClient, isLoopbackHost, parseChallenge } from './auth.js';
 import type { CredentialProvider } from './credentials.js';
+import type { HttpResponse } from './node-transport.js';
 import { HttpClient, type HttpClientOptions, type HttpRequest } from './http.js';
 import { type Descriptor, manifestMediaType, parseManifest } from './manifest.js';
 import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, isManifestMediaType } from './media-types.js';
@@ -62,7 +63,7 @@ export class RegistryClient {
    * Sends a request, answering one auth challenge if the registry poses it. `scopes` are the token
    * scopes the operation needs, e.g. "repository:org/x:pull".
    */
-  async request(request: HttpRequest, scopes: readonly string[]): Promise<Response> {
+  async request(request: HttpRequest, scopes: readonly string[]): Promise<HttpResponse> {
     const cached = this.auth.cached(this.registry, scopes);
     const withAuth = (authorization: string | undefined): HttpRequest =>
       authorization ? { ...request, headers: { ...request.headers, authorization } } : request;
@@ -131,7 +132,7 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
     return [`repository:${this.name}:pull,push`];
   }
 
-  private async failure(response: Response, what: string): Promise<OciError> {
+  private async failure(response: HttpResponse, what: string): Promise<OciError> {
     let detail = '';
     let registryCode: string | undefined;
     try {
@@ -385,7 +386,7 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
     return this.uploadLocation(response, this.url('blobs/uploads/'));
   }
 
-  private uploadLocation(response: Response, current: string): string {
+  private uploadLocation(response: HttpResponse, current: string): string {
     const location = response.headers.get('location');
     if (!location)
       throw new OciError('REGISTRY_ERROR', `${this.description}: upload response without Location`);
@@ -495,7 +496,7 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
 }
 
 /** Reads a response body, refusing more than `limit` bytes without buffering them. */
-async function readBounded(response: Response, limit: number, what: string): Promise<Uint8Array> {
+async function readBounded(response: HttpResponse, limit: number, what: string): Promise<Uint8Array> {
   const length = Number(response.headers.get('content-length') ?? NaN);
   if (Number.isFinite(length) && length > limit) {
     await response.body?.cancel();
@@ -519,7 +520,7 @@ async function readBounded(response: Response, limit: number, what: string): Pro
 }
 
 /** RFC 5988 `Link: </v2/…?last=x>; rel="next"` as registries paginate. */
-function nextLink(response: Response, current: string): string | undefined {
+function nextLink(response: HttpResponse, current: string): string | undefined {
   const link = response.headers.get('link');
   const match = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
   return match ? new URL(match[1]!, current).toString() : undefined;

@@ -1,9 +1,17 @@
-import { gunzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+import type zlib from 'node:zlib';
 import { OciError } from '../core/index.js';
 
 const BLOCK = 512;
 /** A gzip layer never inflates past this: a decompression bomb is refused, not buffered. */
 const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
+
+// zlib is loaded only for the rare gzip layer: start-up time matters for every command.
+const requireBuiltin = createRequire(import.meta.url);
+function gunzip(archive: Uint8Array): Uint8Array {
+  const { gunzipSync } = requireBuiltin('node:zlib') as typeof zlib;
+  return new Uint8Array(gunzipSync(archive, { maxOutputLength: MAX_INFLATED_BYTES }));
+}
 
 export interface TarFile {
   name: string;
@@ -35,7 +43,7 @@ function paxPath(data: Uint8Array): string | undefined {
 
 /** Regular files of a (possibly gzipped) tar archive, with pax and GNU long names. */
 export function readTar(archive: Uint8Array, gzip: boolean, what: string): TarFile[] {
-  const bytes = gzip ? new Uint8Array(gunzipSync(archive, { maxOutputLength: MAX_INFLATED_BYTES })) : archive;
+  const bytes = gzip ? gunzip(archive) : archive;
   const files: TarFile[] = [];
   let offset = 0;
   let longName: string | undefined;

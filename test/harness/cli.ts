@@ -1,5 +1,5 @@
 /**
- * Runs the built CLI (dist/cli/main.js) as a child process, the way users and scripts do. Tests need
+ * Runs the built CLI (dist/bundle/bin.js) as a child process, the way users and scripts do. Tests need
  * `npm run build` first (`make test` does it); the helper says so instead of running stale code.
  *
  * The child never sees the developer's environment: only PATH, NO_COLOR=1 and what the caller passes,
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
 
-export const CLI_PATH = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const CLI_PATH = fileURLToPath(new URL('../../dist/bundle/bin.js', import.meta.url));
 
 export interface CliResult {
   /** Exit code; -1 when the process was killed by a signal (e.g. the timeout). */
