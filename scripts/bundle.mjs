@@ -18,6 +18,13 @@ await build({
   entryPoints: ['cli/main.ts'],
   outfile: 'dist/bundle/main.js',
   // Bundled CommonJS dependencies (yargs) call require(): give the ESM bundle one.
-  banner: { js: "import { createRequire as __wtoolsRequire } from 'node:module'; const require = __wtoolsRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __wtoolsRequire } from 'node:module'; const require = __wtoolsRequire(import.meta.url);",
+  },
 });
-await build({ ...common, entryPoints: ['cli/bin.ts'], outfile: 'dist/bundle/bin.js', external: ['./main.js'] });
+await build({
+  ...common,
+  entryPoints: ['cli/bin.ts'],
+  outfile: 'dist/bundle/bin.js',
+  external: ['./main.js'],
+});
