@@ -5,7 +5,7 @@ import { printJson, printLine } from '../output.js';
 
 /** The nearest package.json named wtools above this file: the same from dist/cli and dist/bundle. */
 function packageVersion(): string {
-  for (let url = new URL('./package.json', import.meta.url); ; ) {
+  for (let url = new URL('./package.json', import.meta.url); ;) {
     try {
       const pkg = JSON.parse(readFileSync(url, 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'wtools' && pkg.version) return pkg.version;

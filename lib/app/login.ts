@@ -1,4 +1,4 @@
-import { WtoolsError } from '../core/index.js';
+import { WtoolsError, isWtoolsError } from '../core/index.js';
 import type { Credential } from '../oci/index.js';
 import { normalizeRegistry as canonicalRegistry, parseReference } from '../oci/index.js';
 import type { WtoolsContext } from './context.js';
@@ -31,7 +31,17 @@ export async function login(
 ): Promise<string> {
   const registry = normalizeRegistry(registryInput);
   const provider = { get: async (name: string) => (name === registry ? credential : undefined) };
-  await context.registry(registry, provider).ping();
+  try {
+    await context.registry(registry, provider).ping();
+  } catch (err) {
+    if (!isWtoolsError(err, 'UNAUTHORIZED')) throw err;
+    // The generic message speaks of stored credentials; here nothing was stored, and nothing will be.
+    throw new WtoolsError(
+      'UNAUTHORIZED',
+      `registry ${registry} refused the credentials of user "${credential.username ?? ''}"; nothing was stored`,
+      { cause: err, details: { registry } },
+    );
+  }
   await context.savedCredentials.set(registry, credential);
   return registry;
 }

@@ -69,6 +69,7 @@ describe('e2e: token auth registry', () => {
       input: 'not-the-password\n',
     });
     expect(result.code, describeRun(result)).toBe(4);
+    expect(result.stderr).toContain('refused the credentials of user "alice"; nothing was stored');
     expect(result.stdout + result.stderr).not.toContain('not-the-password');
     expect(await exists(credentialsFile(sb))).toBe(false);
     expect((await sb.run(['pull', ref])).code).toBe(4);
