@@ -52,3 +52,11 @@ registry-down:
 
 clean:
 	rm -rf dist .cache
+
+# The same suite on Node 22 (most users run 22 or 24), with a Node binary from the npm registry.
+NODE22 := .cache/node22/node_modules/.bin/node
+$(NODE22):
+	mkdir -p .cache/node22 && cd .cache/node22 && echo '{"private":true}' > package.json && npm i --no-audit --no-fund node@22
+test-node22: install build fixtures $(NODE22)
+	$(NODE22) node_modules/vitest/vitest.mjs run
+.PHONY: test-node22

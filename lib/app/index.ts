@@ -4,3 +4,4 @@ export * from './push.js';
 export * from './copy.js';
 export * from './store-commands.js';
 export * from './login.js';
+export * from './package-files.js';

@@ -26,6 +26,14 @@ export type ErrorCode =
   | 'INSECURE_REGISTRY'
   | 'CREDENTIAL_HELPER'
   | 'TIMEOUT'
+  // trust
+  | 'SIGNATURE_INVALID'
+  | 'SUBJECT_MISMATCH'
+  | 'UNTRUSTED_SIGNER'
+  | 'UNSIGNED'
+  | 'NO_MATCHING_RULE'
+  | 'POLICY_INVALID'
+  | 'TRUST_ROOT_INVALID'
   // local state
   | 'STORE_CORRUPT'
   | 'LOCK_TIMEOUT'
@@ -52,6 +60,7 @@ export class WtoolsError<C extends ErrorCode = ErrorCode> extends Error {
 export class UsageError extends WtoolsError {}
 export class OciError extends WtoolsError {}
 export class StoreError extends WtoolsError {}
+export class TrustError extends WtoolsError {}
 
 export function isWtoolsError(err: unknown, code?: ErrorCode): err is WtoolsError {
   return err instanceof WtoolsError && (code === undefined || err.code === code);

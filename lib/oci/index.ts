@@ -13,3 +13,4 @@ export * from './copy.js';
 export * from './wasm-artifact.js';
 export * from './tar.js';
 export * from './node-transport.js';
+export * from './signatures.js';

@@ -42,3 +42,8 @@ export function storeDir(paths: WtoolsPaths): string {
 export function credentialsFile(paths: WtoolsPaths): string {
   return path.join(paths.config, 'credentials.json');
 }
+
+/** The user's own trust policy, consulted before the default one. */
+export function userTrustPolicyFile(paths: WtoolsPaths): string {
+  return path.join(paths.config, 'trust-policy.yaml');
+}

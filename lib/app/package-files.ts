@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+let root: string | undefined;
+
+/**
+ * The installed package's folder: the nearest package.json named wtools above this module. The
+ * same whether this runs from dist/lib (tsc output) or from dist/bundle (one file).
+ */
+export function packageRoot(): string {
+  if (root) return root;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'wtools') return (root = dir);
+    } catch {
+      // not here: look one folder up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error('wtools: cannot find the package folder (package.json named wtools)');
+    dir = parent;
+  }
+}
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export function defaultTrustPolicyFile(): string {
+  return path.join(packageRoot(), 'policy', 'default-trust.yaml');
+}
