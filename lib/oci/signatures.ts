@@ -32,7 +32,10 @@ export function cosignSignatureTag(subject: Digest): string {
 
 async function readLayer(target: ReadOnlyTarget, layer: Descriptor, what: string): Promise<Uint8Array> {
   if (layer.size > MAX_EVIDENCE_BYTES) {
-    throw new OciError('SIZE_EXCEEDED', `${what}: ${layer.size} bytes; signatures of at most ${MAX_EVIDENCE_BYTES} are read`);
+    throw new OciError(
+      'SIZE_EXCEEDED',
+      `${what}: ${layer.size} bytes; signatures of at most ${MAX_EVIDENCE_BYTES} are read`,
+    );
   }
   return readVerified(await target.fetch(layer), {
     digest: layer.digest,

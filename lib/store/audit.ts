@@ -53,7 +53,10 @@ export async function readAudit(paths: WtoolsPaths): Promise<(AuditRecord & { ti
       try {
         return JSON.parse(line) as AuditRecord & { time: string };
       } catch {
-        throw new StoreError('STORE_CORRUPT', `audit log line ${i + 1} is not JSON; expected one record per line`);
+        throw new StoreError(
+          'STORE_CORRUPT',
+          `audit log line ${i + 1} is not JSON; expected one record per line`,
+        );
       }
     });
 }
