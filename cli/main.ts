@@ -11,16 +11,20 @@ import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { rmCommand } from './commands/rm.js';
 import { versionCommand } from './commands/version.js';
+import { verifyCommand } from './commands/verify.js';
+import { referrersCommand } from './commands/referrers.js';
 
 interface CommandSpec<A> {
   command: string;
   describe: string;
   builder: (yargs: Argv<GlobalFlags>) => Argv<unknown>;
-  handler: (argv: A) => Promise<void>;
+  /** May return an exit code for outcomes that are not errors (verify: some refs failed). */
+  handler: (argv: A) => Promise<void | number>;
 }
 
 // The single error boundary: every handler's failure becomes one message and an exit code here.
 let failure: { err: unknown; flags: GlobalFlags } | undefined;
+let handlerExitCode: number = ExitCode.ok;
 
 function register<A extends GlobalFlags>(parser: Argv<GlobalFlags>, spec: CommandSpec<A>): Argv<GlobalFlags> {
   return parser.command({
@@ -31,7 +35,7 @@ function register<A extends GlobalFlags>(parser: Argv<GlobalFlags>, spec: Comman
       const flags = argv as A;
       if (flags.debug) setLogLevel('debug');
       try {
-        await spec.handler(flags);
+        handlerExitCode = (await spec.handler(flags)) ?? ExitCode.ok;
       } catch (err) {
         failure = { err, flags };
       }
@@ -61,6 +65,8 @@ async function main(): Promise<number> {
     gcCommand,
     loginCommand,
     logoutCommand,
+    referrersCommand,
+    verifyCommand,
     versionCommand,
   ]) {
     parser = register(parser, spec as CommandSpec<GlobalFlags>);
@@ -81,7 +87,7 @@ async function main(): Promise<number> {
     return ExitCode.usage;
   }
   if (failure) return reportError(failure.err, { json: failure.flags.json, debug: failure.flags.debug });
-  return ExitCode.ok;
+  return handlerExitCode;
 }
 
 main().then(

@@ -3,6 +3,7 @@ import {
   type ProgressListener,
   copy,
   formatReference,
+  listReferrers,
   parseReference,
   referenceSelector,
   withDigest,
@@ -35,6 +36,7 @@ export async function copyReference(
     tag,
     {
       ...(options.withReferrers ? { withReferrers: true } : {}),
+      ...(destinationRef.digest ? { expectDigest: destinationRef.digest } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     },
   );
@@ -44,5 +46,40 @@ export async function copyReference(
     digest: root.digest,
     size: root.size,
     mediaType: root.mediaType,
+  };
+}
+
+export interface ReferrerListing {
+  reference: string;
+  digest: Digest;
+  referrers: {
+    digest: Digest;
+    artifactType?: string;
+    mediaType: string;
+    size: number;
+    annotations?: Record<string, string>;
+  }[];
+}
+
+/** The manifests that refer to an artifact (signatures, attestations, SBOMs), API or tag schema. */
+export async function listReferrersOf(
+  context: WtoolsContext,
+  input: string,
+  artifactType?: string,
+): Promise<ReferrerListing> {
+  const ref = parseReference(input);
+  const target = context.target(ref);
+  const root = await target.resolve(referenceSelector(ref));
+  const found = await listReferrers(target, root.digest, artifactType);
+  return {
+    reference: formatReference(ref),
+    digest: root.digest,
+    referrers: found.map((d) => ({
+      digest: d.digest,
+      mediaType: d.mediaType,
+      size: d.size,
+      ...(d.artifactType ? { artifactType: d.artifactType } : {}),
+      ...(d.annotations ? { annotations: d.annotations } : {}),
+    })),
   };
 }

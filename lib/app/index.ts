@@ -5,3 +5,4 @@ export * from './copy.js';
 export * from './store-commands.js';
 export * from './login.js';
 export * from './package-files.js';
+export * from './verify.js';

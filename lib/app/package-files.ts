@@ -28,7 +28,3 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
     .version;
 }
-
-export function defaultTrustPolicyFile(): string {
-  return path.join(packageRoot(), 'policy', 'default-trust.yaml');
-}

@@ -1,5 +1,5 @@
 import { type Digest, OciError, readVerified } from '../core/index.js';
-import { wasmKind } from '../component/binary.js';
+import { describeNotComponent, wasmKind } from '../component/binary.js';
 import {
   type ComponentPackaging,
   type Descriptor,
@@ -88,6 +88,7 @@ export async function pull(
 
   await context.store.init();
   await copyGraph(source, context.store, chosen, {
+    repairExisting: true,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     checkHead: (descriptor, head) => {
       if (descriptor.digest === layer.digest && packaging === 'wasm') requireComponent(head, what);
@@ -97,6 +98,8 @@ export async function pull(
     const archive = await readVerified(await context.store.fetch(layer), {
       digest: layer.digest,
       size: layer.size,
+      maxSize: MAX_TAR_LAYER_BYTES,
+      what: `${what} image layer ${layer.digest}`,
     });
     const file = extractWasmFromTar(archive, packaging === 'tar+gzip', what);
     requireComponent(file.bytes, `${what} (${file.name})`);
@@ -110,14 +113,14 @@ export async function pull(
   return describePull(context, ref, chosen, false, chosen.digest !== root.digest ? root.digest : undefined);
 }
 
+/** Image layers are read whole to find the .wasm inside; components are far smaller than this. */
+const MAX_TAR_LAYER_BYTES = 256 * 1024 * 1024;
+
 function requireComponent(head: Uint8Array, what: string): void {
-  const kind = wasmKind(head);
-  if (kind === 'component') return;
+  if (wasmKind(head) === 'component') return;
   throw new OciError(
     'NOT_A_COMPONENT',
-    kind === 'core-module'
-      ? `${what}: the layer is a core WebAssembly module, not a component; wtools runs components (WASI 0.2)`
-      : `${what}: the layer is not WebAssembly (expected the "\\0asm" component header)`,
+    `${what}: the layer ${describeNotComponent(head)}; wtools runs components (WASI 0.2)`,
   );
 }
 
@@ -140,7 +143,7 @@ async function describePull(
             maxSize: MAX_CONFIG_BYTES,
           }),
         )
-      : {};
+      : { exports: [], imports: [] };
   const size = descriptor.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
   return {
     reference: formatReference(ref),
@@ -149,8 +152,8 @@ async function describePull(
     size,
     ...(indexDigest ? { indexDigest } : {}),
     component: { digest: layer.digest, size: layer.size, mediaType: layer.mediaType, packaging },
-    exports: config.component?.exports ?? [],
-    imports: config.component?.imports ?? [],
+    exports: config.exports,
+    imports: config.imports,
     cached,
   };
 }

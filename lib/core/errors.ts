@@ -57,7 +57,6 @@ export class WtoolsError<C extends ErrorCode = ErrorCode> extends Error {
   }
 }
 
-export class UsageError extends WtoolsError {}
 export class OciError extends WtoolsError {}
 export class StoreError extends WtoolsError {}
 export class TrustError extends WtoolsError {}

@@ -70,8 +70,10 @@ export interface LockOptions {
 }
 
 /**
- * A cross-process lock: an exclusively created file holding the owner's pid. A lock whose owner
- * process is gone (or that is older than staleMs) is broken, so a crash never wedges the store.
+ * A cross-process lock: an exclusively created file holding the owner's pid and a random token.
+ * A lock is broken only when its owner process is gone (or, if it never got to write its pid,
+ * when it is older than staleMs), so a crash never wedges the store and a slow holder is never
+ * robbed; the token makes sure a holder only ever removes its own lock.
  */
 export async function withFileLock<T>(
   lockPath: string,
@@ -80,13 +82,14 @@ export async function withFileLock<T>(
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const staleMs = options.staleMs ?? 120_000;
+  const content = `${process.pid} ${randomBytes(8).toString('hex')}\n`;
   await fs.mkdir(path.dirname(lockPath), { recursive: true });
   const started = Date.now();
   let delay = 5;
   for (;;) {
     try {
       const handle = await fs.open(lockPath, 'wx', 0o600);
-      await handle.writeFile(`${process.pid}\n`);
+      await handle.writeFile(content);
       await handle.close();
       break;
     } catch (err) {
@@ -97,7 +100,7 @@ export async function withFileLock<T>(
       if (Date.now() - started > timeoutMs) {
         throw new StoreError(
           'LOCK_TIMEOUT',
-          `waited ${timeoutMs} ms for lock ${lockPath}, held by another process`,
+          `waited ${timeoutMs} ms for lock ${lockPath}, held by another process (${await lockOwner(lockPath)})`,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
@@ -107,31 +110,43 @@ export async function withFileLock<T>(
   try {
     return await fn();
   } finally {
-    await fs.rm(lockPath, { force: true });
+    if ((await fs.readFile(lockPath, 'utf8').catch(() => '')) === content)
+      await fs.rm(lockPath, { force: true });
   }
 }
 
+async function lockOwner(lockPath: string): Promise<string> {
+  const text = await fs.readFile(lockPath, 'utf8').catch(() => '');
+  const pid = Number.parseInt(text, 10);
+  return Number.isInteger(pid) ? `pid ${pid}` : 'unknown owner';
+}
+
 async function breakStaleLock(lockPath: string, staleMs: number): Promise<boolean> {
-  let owner: number;
+  let text: string;
   let ageMs: number;
   try {
-    const [text, stat] = await Promise.all([fs.readFile(lockPath, 'utf8'), fs.stat(lockPath)]);
-    owner = Number.parseInt(text.trim(), 10);
+    const [read, stat] = await Promise.all([fs.readFile(lockPath, 'utf8'), fs.stat(lockPath)]);
+    text = read;
     ageMs = Date.now() - stat.mtimeMs;
   } catch {
-    return false; // released meanwhile, or being written: try again
+    return false; // released meanwhile: try again
   }
-  const ownerGone = Number.isInteger(owner) && owner > 0 && owner !== process.pid && !processAlive(owner);
-  if (!ownerGone && ageMs < staleMs) return false;
-  // Rename first so two breakers cannot both delete a fresh lock taken by a third process.
-  const grave = `${lockPath}.stale.${process.pid}`;
+  const owner = Number.parseInt(text, 10);
+  const stale =
+    Number.isInteger(owner) && owner > 0 ? !processAlive(owner) : /* never written */ ageMs > staleMs;
+  if (!stale) return false;
+  // Move it aside, then make sure what was moved is the lock judged stale and not a fresh one
+  // that a third process took in between; a fresh one is put back.
+  const grave = `${lockPath}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
     await fs.rename(lockPath, grave);
-    await fs.rm(grave, { force: true });
-    return true;
   } catch {
     return false;
   }
+  const moved = await fs.readFile(grave, 'utf8').catch(() => '');
+  if (moved !== text) await fs.link(grave, lockPath).catch(() => {});
+  await fs.rm(grave, { force: true });
+  return moved === text;
 }
 
 function processAlive(pid: number): boolean {

@@ -66,6 +66,8 @@ export class AuthClient {
     if (!found) {
       found = this.provider ? this.provider.get(registry) : Promise.resolve(undefined);
       this.credentials.set(registry, found);
+      // A failed lookup (a helper timing out) is not remembered: the next request asks again.
+      found.catch(() => this.credentials.delete(registry));
     }
     return found;
   }
@@ -118,10 +120,10 @@ export class AuthClient {
     credential: Credential | undefined,
   ): Promise<string> {
     const url = new URL(challenge.realm!);
-    if (url.protocol !== 'https:' && !isLoopbackHost(url.hostname)) {
+    if (!this.http.allowsUrl(url)) {
       throw new OciError(
         'INSECURE_REGISTRY',
-        `registry ${registry} asks for credentials at ${url.origin} over plain HTTP; refusing to send them`,
+        `registry ${registry} sends token requests to ${url.origin}, plain HTTP; expected HTTPS, refusing to send credentials there`,
       );
     }
     let response: HttpResponse;
@@ -196,9 +198,4 @@ export function normalizeScope(scope: string): string {
 
 function tokenKey(registry: string, scopes: readonly string[]): string {
   return `${registry} ${scopes.map(normalizeScope).sort().join(' ')}`;
-}
-
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h);
 }

@@ -1,4 +1,4 @@
-import { bytesStream } from '../core/index.js';
+import { OciError, bytesStream } from '../core/index.js';
 import { type Descriptor, parseManifest, successors } from './manifest.js';
 import { isManifestMediaType } from './media-types.js';
 import { fetchManifestBytes, listReferrers } from './referrers.js';
@@ -16,6 +16,10 @@ export interface CopyOptions {
    * (pull uses it to refuse a core module before anything is stored).
    */
   checkHead?: (descriptor: Descriptor, head: Uint8Array) => void;
+  /** Refuse to copy unless the source resolves to this digest (a destination written with @digest). */
+  expectDigest?: string;
+  /** Also check the children of manifests the destination already has (cheap for local layouts). */
+  repairExisting?: boolean;
 }
 
 /**
@@ -32,6 +36,12 @@ export async function copy(
   options: CopyOptions = {},
 ): Promise<Descriptor> {
   const root = await source.resolve(reference);
+  if (options.expectDigest !== undefined && options.expectDigest !== root.digest) {
+    throw new OciError(
+      'DIGEST_MISMATCH',
+      `${source.description} ${reference} is ${root.digest}; the destination names ${options.expectDigest}`,
+    );
+  }
   await copyGraph(source, destination, root, options);
   if (options.withReferrers) await copyReferrers(source, destination, root, options, new Set());
   if (destinationTag !== undefined) await destination.tag(root, destinationTag);
@@ -73,6 +83,11 @@ export async function copyGraph(
 
   const copyOne = async (descriptor: Descriptor): Promise<void> => {
     if (await destination.exists(descriptor)) {
+      // A local store may hold a manifest whose children a gc removed meanwhile: look below it too.
+      if (options.repairExisting && isManifestMediaType(descriptor.mediaType)) {
+        const bytes = await fetchManifestBytes(destination, descriptor);
+        await settleAll(successors(parseManifest(bytes, descriptor.mediaType)).map(copyNode));
+      }
       options.onProgress?.({ phase: 'skip', descriptor, bytes: descriptor.size });
       return;
     }
@@ -83,11 +98,7 @@ export async function copyGraph(
         descriptor.mediaType,
         `${source.description} ${descriptor.digest}`,
       );
-      // Every child settles before a failure is reported, so nothing still writes to the
-      // destination once copyGraph has rejected.
-      const children = await Promise.allSettled(successors(manifest).map(copyNode));
-      const failed = children.find((c): c is PromiseRejectedResult => c.status === 'rejected');
-      if (failed) throw failed.reason;
+      await settleAll(successors(manifest).map(copyNode));
       await destination.push(descriptor, bytesStream(bytes));
       options.onProgress?.({ phase: 'done', descriptor, bytes: descriptor.size });
       return;
@@ -100,12 +111,28 @@ export async function copyGraph(
       options.onProgress?.({ phase: 'start', descriptor, bytes: 0 });
       let content = countingStream(await source.fetch(descriptor), descriptor, options.onProgress);
       if (options.checkHead) content = headCheckingStream(content, descriptor, options.checkHead);
-      await destination.push(descriptor, content);
+      try {
+        await destination.push(descriptor, content);
+      } catch (err) {
+        // A push that failed before reading leaves the source's connection open: close it.
+        await content.cancel(err).catch(() => {});
+        throw err;
+      }
       options.onProgress?.({ phase: 'done', descriptor, bytes: descriptor.size });
     });
   };
 
   await copyNode(root);
+}
+
+/**
+ * Waits for every child before reporting the first failure, so that nothing still writes to the
+ * destination once copyGraph has rejected.
+ */
+async function settleAll(tasks: Promise<void>[]): Promise<void> {
+  const settled = await Promise.allSettled(tasks);
+  const failed = settled.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 async function tryMount(

@@ -28,6 +28,8 @@ export interface HttpClientOptions {
   /** A fetch-compatible function instead of a transport: how tests plug in an in-process fake. */
   fetch?: typeof globalThis.fetch;
   userAgent?: string;
+  /** Hosts that may be spoken to over plain HTTP; loopback only unless given. */
+  plainHttpAllowed?: (url: URL) => boolean;
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 10_000 };
@@ -53,6 +55,7 @@ export class HttpClient {
   private readonly timeoutMs: number;
   private readonly transport: Transport;
   private readonly userAgent: string;
+  private readonly plainHttpAllowed: (url: URL) => boolean;
 
   constructor(options: HttpClientOptions = {}) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -60,9 +63,24 @@ export class HttpClient {
     this.transport =
       options.transport ?? (options.fetch ? fetchTransport(options.fetch) : nodeTransport(this.timeoutMs));
     this.userAgent = options.userAgent ?? 'wtools';
+    this.plainHttpAllowed = options.plainHttpAllowed ?? ((url) => isLoopbackHost(url.hostname));
+  }
+
+  /** True when a URL is HTTPS, or plain HTTP to a host allowed to use it. */
+  allowsUrl(url: URL): boolean {
+    return url.protocol === 'https:' || (url.protocol === 'http:' && this.plainHttpAllowed(url));
+  }
+
+  private requireAllowed(url: URL, what: string): void {
+    if (this.allowsUrl(url)) return;
+    throw new OciError(
+      'INSECURE_REGISTRY',
+      `${what} ${url.origin} is plain HTTP; expected HTTPS (plain HTTP is for loopback hosts and --insecure-registry HOST)`,
+    );
   }
 
   async send(request: HttpRequest): Promise<HttpResponse> {
+    this.requireAllowed(new URL(request.url), 'request to');
     for (let attempt = 1; ; attempt++) {
       let response: HttpResponse;
       try {
@@ -107,6 +125,7 @@ export class HttpClient {
       }
       await response.body?.cancel();
       const next = new URL(location, url);
+      this.requireAllowed(next, `redirect from ${new URL(url).host} to`);
       if (next.origin !== new URL(url).origin) {
         const { authorization: _dropped, ...rest } = headers as Record<string, string>;
         headers = rest as typeof headers;
@@ -159,6 +178,11 @@ function fetchTransport(fetchFn: typeof globalThis.fetch): Transport {
       redirect: 'manual',
       signal: request.signal,
     });
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h);
 }
 
 function transportErrorCode(err: unknown): string | undefined {

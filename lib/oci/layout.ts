@@ -22,6 +22,8 @@ import { fetchManifestBytes, indexReferrerIfSubject } from './referrers.js';
 import type { Target, TagLister } from './target.js';
 
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/** index.json lists names; even a large store's is a few megabytes. A bigger one is refused unread. */
+const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
 // OCI image-layout's ref.name grammar, which also admits full references such as "ghcr.io/x/y:1.0".
 const REF_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_.:@+\-/]*[A-Za-z0-9_])?$/;
@@ -79,11 +81,32 @@ export class OciLayout implements Target, TagLister {
     }
   }
 
+  /** Reading from a folder that is not a layout says so, instead of "tag not found". */
+  private async requireLayout(): Promise<void> {
+    try {
+      await fs.access(path.join(this.root, 'oci-layout'));
+    } catch {
+      const what = await fs.stat(this.root).then(
+        (st) => (st.isDirectory() ? 'a folder without an oci-layout file' : 'a file'),
+        () => 'nothing there',
+      );
+      throw new OciError('NOT_FOUND', `expected an OCI image layout at ${this.root}, found ${what}`);
+    }
+  }
+
   async readIndex(): Promise<ImageIndex> {
     let text: string;
     try {
+      const size = (await fs.stat(this.indexPath)).size;
+      if (size > MAX_INDEX_BYTES) {
+        throw new StoreError(
+          'STORE_CORRUPT',
+          `${this.description}: index.json is ${size} bytes; expected at most ${MAX_INDEX_BYTES}`,
+        );
+      }
       text = await fs.readFile(this.indexPath, 'utf8');
     } catch (err) {
+      if (err instanceof StoreError) throw err;
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
       }
@@ -113,12 +136,27 @@ export class OciLayout implements Target, TagLister {
   }
 
   /** Read-modify-write of index.json under the layout's lock. */
-  async updateIndex(change: (manifests: Descriptor[]) => Descriptor[]): Promise<void> {
+  async updateIndex(
+    change: (manifests: Descriptor[]) => Descriptor[] | Promise<Descriptor[]>,
+  ): Promise<void> {
     await this.init();
     await withFileLock(`${this.indexPath}.lock`, async () => {
       const index = await this.readIndex();
-      await this.writeIndex({ ...index, mediaType: MediaType.ociIndex, manifests: change(index.manifests) });
+      const manifests = await change(index.manifests);
+      await this.writeIndex({ ...index, mediaType: MediaType.ociIndex, manifests });
     });
+  }
+
+  /** The first digest under `descriptor` that is not stored, or undefined when the graph is whole. */
+  async firstMissing(descriptor: Descriptor): Promise<string | undefined> {
+    if (!(await this.exists(descriptor))) return descriptor.digest;
+    if (!isManifestMediaType(descriptor.mediaType)) return undefined;
+    const manifest = parseManifest(await fetchManifestBytes(this, descriptor), descriptor.mediaType);
+    for (const child of successors(manifest)) {
+      const missing = await this.firstMissing(child);
+      if (missing) return missing;
+    }
+    return undefined;
   }
 
   async entries(): Promise<LayoutEntry[]> {
@@ -134,6 +172,7 @@ export class OciLayout implements Target, TagLister {
   }
 
   async resolve(reference: string): Promise<Descriptor> {
+    await this.requireLayout();
     const index = await this.readIndex();
     const byName = index.manifests.find((d) => d.annotations?.[REF_NAME_ANNOTATION] === reference);
     if (byName) return stripRefName(byName);
@@ -257,10 +296,17 @@ export class OciLayout implements Target, TagLister {
       ...parseDescriptor('descriptor', descriptor),
       annotations: { ...stripRefName(descriptor).annotations, ...annotations, [REF_NAME_ANNOTATION]: name },
     };
-    await this.updateIndex((manifests) => [
-      ...manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== name),
-      entry,
-    ]);
+    await this.updateIndex(async (manifests) => {
+      // Checked under the lock that gc holds too: a name never points at content gc just removed.
+      const missing = await this.firstMissing(descriptor);
+      if (missing) {
+        throw new OciError(
+          'NOT_FOUND',
+          `${this.description}: cannot name ${descriptor.digest} "${name}": ${missing} is not stored (removed by gc?)`,
+        );
+      }
+      return [...manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] !== name), entry];
+    });
   }
 
   /** Removes names; returns the entries removed. Blobs stay until gc(). */

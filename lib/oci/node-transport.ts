@@ -1,6 +1,5 @@
 import type http from 'node:http';
 import type https from 'node:https';
-import { Readable } from 'node:stream';
 import { OciError } from '../core/index.js';
 
 /** The part of a fetch Response the registry client reads; real fetch Responses fit it too. */
@@ -62,10 +61,12 @@ export function nodeTransport(idleTimeoutMs: number): Transport {
           agent: client.agent,
           signal: request.signal,
         },
-        (res) => resolve(wrapResponse(res, request.method)),
+        (res) => resolve(wrapResponse(res, request.method, target.host, () => state.timedOut, idleTimeoutMs)),
       );
+      const state = { timedOut: false };
       req.setTimeout(idleTimeoutMs, () => {
-        // Covers a stalled body too: the stream reading it errors with TIMEOUT instead of hanging.
+        // Covers a stalled body too: reading it then fails with TIMEOUT instead of hanging.
+        state.timedOut = true;
         req.destroy(
           new OciError('TIMEOUT', `${request.method} ${target.host}: no data for ${idleTimeoutMs} ms`),
         );
@@ -80,16 +81,69 @@ export function nodeTransport(idleTimeoutMs: number): Transport {
   };
 }
 
-function wrapResponse(res: http.IncomingMessage, method: string): HttpResponse {
+/** Error and JSON bodies (error details, tag lists, tokens) are small; a larger one is refused. */
+const MAX_TEXT_BODY_BYTES = 4 * 1024 * 1024;
+
+function wrapResponse(
+  res: http.IncomingMessage,
+  method: string,
+  host: string,
+  timedOut: () => boolean,
+  idleTimeoutMs: number,
+): HttpResponse {
   const status = res.statusCode ?? 0;
   const noBody = method === 'HEAD' || status === 204 || status === 304;
   // A response nobody reads holds its socket (and keeps the process alive): drain the empty ones now.
   if (noBody) res.resume();
   let body: ReadableStream<Uint8Array> | null | undefined;
+  // A body cut off or stalled mid-way surfaces as a coded error naming the host, not "aborted".
+  const bodyError = (err: unknown): OciError =>
+    err instanceof OciError
+      ? err
+      : timedOut()
+        ? new OciError('TIMEOUT', `${method} ${host}: no data for ${idleTimeoutMs} ms`, { cause: err })
+        : new OciError('REGISTRY_UNREACHABLE', `${host} closed the connection in the middle of a response`, {
+            cause: err,
+          });
   const readAll = async (): Promise<Buffer> => {
     const chunks: Buffer[] = [];
-    for await (const chunk of res) chunks.push(chunk as Buffer);
+    let total = 0;
+    try {
+      for await (const chunk of res) {
+        total += (chunk as Buffer).byteLength;
+        if (total > MAX_TEXT_BODY_BYTES) {
+          res.destroy();
+          throw new OciError(
+            'REGISTRY_ERROR',
+            `${host} sent a response body over ${MAX_TEXT_BODY_BYTES} bytes where a small JSON document was expected`,
+          );
+        }
+        chunks.push(chunk as Buffer);
+      }
+    } catch (err) {
+      throw bodyError(err);
+    }
     return Buffer.concat(chunks);
+  };
+  const openBody = (): ReadableStream<Uint8Array> => {
+    const chunks = res[Symbol.asyncIterator]();
+    return new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          try {
+            const next = await chunks.next();
+            if (next.done) controller.close();
+            else controller.enqueue(next.value as Uint8Array);
+          } catch (err) {
+            controller.error(bodyError(err));
+          }
+        },
+        cancel() {
+          res.destroy();
+        },
+      },
+      { highWaterMark: 0 },
+    );
   };
   return {
     status,
@@ -102,7 +156,7 @@ function wrapResponse(res: http.IncomingMessage, method: string): HttpResponse {
       },
     },
     get body() {
-      if (body === undefined) body = noBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>);
+      if (body === undefined) body = noBody ? null : openBody();
       return body;
     },
     json: async () => JSON.parse((await readAll()).toString('utf8')) as unknown,

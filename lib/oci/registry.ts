@@ -2,19 +2,20 @@ import {
   DigestVerifier,
   type Digest,
   OciError,
-  bytesStream,
+  digestAlgorithm,
+  digestOf,
   isDigest,
   readVerified,
   sha256,
   verifyingStream,
 } from '../core/index.js';
-import { AuthClient, isLoopbackHost, parseChallenge } from './auth.js';
+import { AuthClient, parseChallenge } from './auth.js';
 import type { CredentialProvider } from './credentials.js';
 import type { HttpResponse } from './node-transport.js';
-import { HttpClient, type HttpClientOptions, type HttpRequest } from './http.js';
+import { HttpClient, type HttpClientOptions, type HttpRequest, isLoopbackHost } from './http.js';
 import { type Descriptor, manifestMediaType, parseManifest } from './manifest.js';
 import { MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, isManifestMediaType } from './media-types.js';
-import { registryApiHost, registryHost } from './reference.js';
+import { registryApiHost } from './reference.js';
 import { addToFallbackIndex, referrerDescriptor } from './referrers.js';
 import type { ReferrersApi, Target, TagLister } from './target.js';
 
@@ -45,14 +46,15 @@ export class RegistryClient {
     readonly registry: string,
     options: RegistryOptions = {},
   ) {
-    this.http = new HttpClient(options);
+    const insecure = options.insecure ?? [];
+    const plainHttpAllowed = (url: URL) =>
+      isLoopbackHost(url.hostname) || insecure.includes(url.host) || insecure.includes(url.hostname);
+    this.http = new HttpClient({ ...options, plainHttpAllowed });
     this.auth = new AuthClient(this.http, options.credentials);
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-    const plain =
-      isLoopbackHost(registryHost(registry)) ||
-      (options.insecure ?? []).includes(registry) ||
-      (options.insecure ?? []).includes(registryHost(registry));
-    this.baseUrl = `${plain ? 'http' : 'https'}://${registryApiHost(registry)}`;
+    const apiHost = registryApiHost(registry);
+    const plain = plainHttpAllowed(new URL(`http://${apiHost}`));
+    this.baseUrl = `${plain ? 'http' : 'https'}://${apiHost}`;
   }
 
   repository(name: string): RegistryRepository {
@@ -64,6 +66,8 @@ export class RegistryClient {
    * scopes the operation needs, e.g. "repository:org/x:pull".
    */
   async request(request: HttpRequest, scopes: readonly string[]): Promise<HttpResponse> {
+    // Upload locations and pagination links come from the server: credentials go only to its origin.
+    if (new URL(request.url).origin !== new URL(this.baseUrl).origin) return this.http.send(request);
     const cached = this.auth.cached(this.registry, scopes);
     const withAuth = (authorization: string | undefined): HttpRequest =>
       authorization ? { ...request, headers: { ...request.headers, authorization } } : request;
@@ -195,7 +199,7 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
     );
     if (!response.ok) throw await this.failure(response, what);
     const bytes = await readBounded(response, MAX_MANIFEST_BYTES, what);
-    const digest = sha256(bytes);
+    const digest = isDigest(reference) ? digestOf(bytes, digestAlgorithm(reference)) : sha256(bytes);
     if (isDigest(reference) && reference !== digest) {
       throw new OciError('DIGEST_MISMATCH', `${what}: expected digest ${reference}, found ${digest}`);
     }
@@ -434,12 +438,13 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
   async tags(): Promise<string[]> {
     const all: string[] = [];
     let next: string | undefined = this.url('tags/list?n=1000');
+    const seen = new Set<string>();
     while (next) {
       const response = await this.client.request({ method: 'GET', url: next }, this.pullScope);
       if (!response.ok) throw await this.failure(response, 'list tags');
       const body = (await response.json()) as { tags?: string[] | null };
       all.push(...(body.tags ?? []));
-      next = nextLink(response, next);
+      next = nextLink(response, next, seen);
     }
     return all;
   }
@@ -449,6 +454,7 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
     const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
     const found: Descriptor[] = [];
     let next: string | undefined = this.url(`referrers/${subject}${query}`);
+    const seen = new Set<string>();
     while (next) {
       const response = await this.client.request(
         { method: 'GET', url: next, headers: { accept: 'application/vnd.oci.image.index.v1+json' } },
@@ -471,7 +477,7 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
       if (parsed.kind !== 'index')
         throw new OciError('MANIFEST_INVALID', `referrers of ${subject}: not an index`);
       found.push(...parsed.value.manifests);
-      next = nextLink(response, next);
+      next = nextLink(response, next, seen);
     }
     this.referrersSupported = true;
     return found;
@@ -486,12 +492,6 @@ export class RegistryRepository implements Target, TagLister, ReferrersApi {
     if (response.status !== 202 && !response.ok)
       throw await this.failure(response, `delete ${descriptor.digest}`);
     await response.body?.cancel().catch(() => {});
-  }
-
-  /** Stream of a manifest's bytes for a digest this process pushed (tests, tagging). */
-  pushedManifest(digest: Digest): ReadableStream<Uint8Array> | undefined {
-    const bytes = this.pushedManifests.get(digest);
-    return bytes ? bytesStream(bytes) : undefined;
   }
 }
 
@@ -519,9 +519,18 @@ async function readBounded(response: HttpResponse, limit: number, what: string):
   return Buffer.concat(chunks, total);
 }
 
-/** RFC 5988 `Link: </v2/…?last=x>; rel="next"` as registries paginate. */
-function nextLink(response: HttpResponse, current: string): string | undefined {
+const MAX_PAGES = 1000;
+
+/**
+ * RFC 5988 `Link: </v2/…?last=x>; rel="next"` as registries paginate. A link back to a page
+ * already read, or more than MAX_PAGES pages, ends the listing: a server cannot keep us looping.
+ */
+function nextLink(response: HttpResponse, current: string, seen: Set<string>): string | undefined {
   const link = response.headers.get('link');
   const match = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
-  return match ? new URL(match[1]!, current).toString() : undefined;
+  if (!match) return undefined;
+  const next = new URL(match[1]!, current).toString();
+  seen.add(current);
+  if (seen.has(next) || seen.size >= MAX_PAGES) return undefined;
+  return next;
 }

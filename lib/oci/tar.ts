@@ -4,13 +4,22 @@ import { OciError } from '../core/index.js';
 
 const BLOCK = 512;
 /** A gzip layer never inflates past this: a decompression bomb is refused, not buffered. */
-const MAX_INFLATED_BYTES = 1024 * 1024 * 1024;
+const MAX_INFLATED_BYTES = 256 * 1024 * 1024;
 
 // zlib is loaded only for the rare gzip layer: start-up time matters for every command.
 const requireBuiltin = createRequire(import.meta.url);
-function gunzip(archive: Uint8Array): Uint8Array {
+function gunzip(archive: Uint8Array, what: string): Uint8Array {
   const { gunzipSync } = requireBuiltin('node:zlib') as typeof zlib;
-  return new Uint8Array(gunzipSync(archive, { maxOutputLength: MAX_INFLATED_BYTES }));
+  try {
+    return new Uint8Array(gunzipSync(archive, { maxOutputLength: MAX_INFLATED_BYTES }));
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? (err as Error).message;
+    throw new OciError(
+      'NOT_A_COMPONENT',
+      `${what}: expected a gzip tar of at most ${MAX_INFLATED_BYTES} bytes unpacked, found data zlib refuses (${code})`,
+      { cause: err },
+    );
+  }
 }
 
 export interface TarFile {
@@ -43,7 +52,7 @@ function paxPath(data: Uint8Array): string | undefined {
 
 /** Regular files of a (possibly gzipped) tar archive, with pax and GNU long names. */
 export function readTar(archive: Uint8Array, gzip: boolean, what: string): TarFile[] {
-  const bytes = gzip ? gunzip(archive) : archive;
+  const bytes = gzip ? gunzip(archive, what) : archive;
   const files: TarFile[] = [];
   let offset = 0;
   let longName: string | undefined;

@@ -47,7 +47,3 @@ export type ProgressListener = (event: ProgressEvent) => void;
 export function hasReferrersApi(target: object): target is ReferrersApi {
   return typeof (target as Partial<ReferrersApi>).referrersApi === 'function';
 }
-
-export function isTagLister(target: object): target is TagLister {
-  return typeof (target as Partial<TagLister>).tags === 'function';
-}

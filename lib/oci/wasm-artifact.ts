@@ -80,13 +80,26 @@ export function buildWasmArtifact(input: ArtifactInput): BuiltArtifact {
   };
 }
 
-/** Reads a Wasm config leniently: publishers leave fields null or out. */
-export function parseWasmConfig(bytes: Uint8Array): WasmConfig {
+/** What a config says a component exports and imports: lenient (publishers leave fields null or out) but typed. */
+export interface WasmConfigSummary {
+  exports: string[];
+  imports: string[];
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+/** Reads a Wasm config leniently: anything that is not a list of strings counts as absent. */
+export function parseWasmConfig(bytes: Uint8Array): WasmConfigSummary {
   try {
     const value: unknown = JSON.parse(new TextDecoder().decode(bytes));
-    return typeof value === 'object' && value !== null ? (value as WasmConfig) : {};
+    const component = (value as { component?: unknown } | null)?.component;
+    if (typeof component !== 'object' || component === null) return { exports: [], imports: [] };
+    const { exports, imports } = component as { exports?: unknown; imports?: unknown };
+    return { exports: stringList(exports), imports: stringList(imports) };
   } catch {
-    return {};
+    return { exports: [], imports: [] };
   }
 }
 
