@@ -10,3 +10,4 @@ export type {
   Credential,
   GcResult,
 } from './oci/index.js';
+export type { SignerRequirement, VerifiedSigner } from './trust/index.js';
