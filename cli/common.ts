@@ -45,3 +45,12 @@ export function colors(flags: GlobalFlags): Palette {
 export function wantsProgress(flags: GlobalFlags): boolean {
   return !flags.json && !flags.quiet;
 }
+
+/** All of stdin as text, without one trailing newline (what `echo "$SECRET" |` adds). */
+export async function readStdinText(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}

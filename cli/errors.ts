@@ -10,6 +10,7 @@ export const ExitCode = {
   integrity: 5,
   network: 6,
   localState: 7,
+  trust: 8,
 } as const;
 
 const BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -17,6 +18,9 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   INVALID_REFERENCE: ExitCode.usage,
   INVALID_DIGEST: ExitCode.usage,
   INVALID_ARGUMENT: ExitCode.usage,
+  KEY_INVALID: ExitCode.usage,
+  KEY_UNSUPPORTED: ExitCode.usage,
+  KEY_PASSPHRASE: ExitCode.usage,
   NOT_FOUND: ExitCode.notFound,
   UNAUTHORIZED: ExitCode.auth,
   DENIED: ExitCode.auth,
@@ -33,6 +37,13 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   REGISTRY_ERROR: ExitCode.network,
   INSECURE_REGISTRY: ExitCode.network,
   TIMEOUT: ExitCode.network,
+  SIGNATURE_INVALID: ExitCode.trust,
+  SUBJECT_MISMATCH: ExitCode.trust,
+  UNTRUSTED_SIGNER: ExitCode.trust,
+  UNSIGNED: ExitCode.trust,
+  NO_MATCHING_RULE: ExitCode.trust,
+  POLICY_INVALID: ExitCode.usage,
+  TRUST_ROOT_INVALID: ExitCode.usage,
   STORE_CORRUPT: ExitCode.localState,
   LOCK_TIMEOUT: ExitCode.localState,
   IO: ExitCode.localState,

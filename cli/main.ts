@@ -13,6 +13,8 @@ import { rmCommand } from './commands/rm.js';
 import { versionCommand } from './commands/version.js';
 import { verifyCommand } from './commands/verify.js';
 import { referrersCommand } from './commands/referrers.js';
+import { keygenCommand } from './commands/keygen.js';
+import { signCommand } from './commands/sign.js';
 
 interface CommandSpec<A> {
   command: string;
@@ -53,7 +55,7 @@ async function main(): Promise<number> {
     .demandCommand(1, 'Name a command; `wtools --help` lists them.')
     .recommendCommands()
     .epilogue(
-      'Exit codes: 0 ok · 1 failure · 2 usage · 3 not found · 4 auth · 5 content refused · 6 network · 7 local state',
+      'Exit codes: 0 ok · 1 failure · 2 usage · 3 not found · 4 auth · 5 content refused · 6 network · 7 local state · 8 refused by trust policy',
     )
     .wrap(Math.min(110, process.stdout.columns ?? 80)) as unknown as Argv<GlobalFlags>;
   for (const spec of [
@@ -67,6 +69,8 @@ async function main(): Promise<number> {
     logoutCommand,
     referrersCommand,
     verifyCommand,
+    signCommand,
+    keygenCommand,
     versionCommand,
   ]) {
     parser = register(parser, spec as CommandSpec<GlobalFlags>);

@@ -35,7 +35,7 @@ echo "== wtools push $(basename "$component") $ref"
 wtools push "$component" "$ref" --source https://example.invalid/demo --version 1.0
 echo
 echo "== wtools pull $ref"
-wtools pull "$ref"
+wtools pull "$ref" --allow-unsigned
 echo
 echo "== wtools copy $ref oci:$work/mirror:1.0"
 wtools copy "$ref" "oci:$work/mirror:1.0"

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { listStored } from '../../lib/index.js';
+import { describeSigner, listStored } from '../../lib/index.js';
 import { type GlobalFlags, colors, contextFor } from '../common.js';
 import { formatBytes, printJson, printLine, shortDigest, table } from '../output.js';
 
@@ -15,12 +15,17 @@ export const lsCommand = {
     const c = colors(argv);
     printLine(
       table(
-        ['NAME', 'DIGEST', 'SIZE', 'PULLED'],
+        ['NAME', 'DIGEST', 'SIZE', 'PULLED', 'SIGNER'],
         entries.map((e) => [
           e.complete ? e.name : `${e.name} ${c.red('(incomplete)')}`,
           shortDigest(e.digest),
           formatBytes(e.size),
           e.pulled ? e.pulled.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '',
+          e.trust?.signer
+            ? describeSigner(e.trust.signer)
+            : e.trust?.status === 'unsigned-allowed'
+              ? c.yellow('unsigned (accepted)')
+              : '',
         ]),
       ),
     );

@@ -6,3 +6,4 @@ export * from './store-commands.js';
 export * from './login.js';
 export * from './package-files.js';
 export * from './verify.js';
+export * from './sign.js';

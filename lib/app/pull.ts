@@ -9,6 +9,7 @@ import {
   type Reference,
   ManifestMemo,
   copyGraph,
+  findSignatureEvidence,
   extractWasmFromTar,
   fetchManifestBytes,
   findComponentLayer,
@@ -22,9 +23,15 @@ import {
 } from '../oci/index.js';
 import type { WtoolsContext } from './context.js';
 import { StoreAnnotation, findStored, storeName } from './store-entries.js';
+import { type StoredTrust, readStoredTrust, recordTrust, storeSignatureEvidence } from './trust-record.js';
+import { type TrustContext, type TrustOptions, decideTrust, loadTrustContext, toEvidence } from './verify.js';
 
 export interface PullOptions {
   onProgress?: ProgressListener;
+  /** Trust material for this run; the user and default policies with the shipped root when absent. */
+  trust?: TrustContext;
+  /** Signers from the command line, or --allow-unsigned. */
+  trustOptions?: TrustOptions;
 }
 
 export interface PullResult {
@@ -42,6 +49,8 @@ export interface PullResult {
   imports: string[];
   /** True when the digest was already in the store and nothing was fetched. */
   cached: boolean;
+  /** Why it may be used: its verified signer and the rule, or an explicit acceptance of no signature. */
+  trust: StoredTrust;
 }
 
 /**
@@ -54,6 +63,8 @@ export async function pull(
   options: PullOptions = {},
 ): Promise<PullResult> {
   const ref = parseReference(input);
+  const trustOptions = options.trustOptions ?? {};
+  const trust = options.trust ?? (await loadTrustContext(context, trustOptions));
   if (ref.digest) {
     const stored = await findStored(
       context.store,
@@ -61,18 +72,19 @@ export async function pull(
         entry.descriptor.digest === ref.digest ||
         entry.descriptor.annotations?.[StoreAnnotation.index] === ref.digest,
     );
-    if (stored) {
-      if (stored.name !== storeName(ref))
-        await context.store.tag(stored.descriptor, storeName(ref), stored.descriptor.annotations);
-      return describePull(context, ref, stored.descriptor, true);
-    }
+    if (stored) return pullFromStore(context, ref, stored.name, stored.descriptor, trust, trustOptions);
   }
   const source = new ManifestMemo(context.target(ref));
+  // The one resolution of the reference: everything below uses this digest, never the tag again.
   const root = await source.resolve(referenceSelector(ref));
   const what = formatReference(withDigest(ref, root.digest));
 
+  const rootBytes = await source.manifestBytes(root);
+  const evidence = (await findSignatureEvidence(source, root.digest)).map(toEvidence);
+  const decision = decideTrust(ref, root.digest, evidence, trust, trustOptions, rootBytes);
+
   let chosen = root;
-  let manifest = parseManifest(await source.manifestBytes(root), root.mediaType, what);
+  let manifest = parseManifest(rootBytes, root.mediaType, what);
   if (manifest.kind === 'index') {
     chosen = selectWasmManifest(manifest.value, what);
     manifest = parseManifest(
@@ -104,13 +116,62 @@ export async function pull(
     const file = extractWasmFromTar(archive, packaging === 'tar+gzip', what);
     requireComponent(file.bytes, `${what} (${file.name})`);
   }
+  // The signatures travel with the content, so the store can re-verify offline when policy changes.
+  await storeSignatureEvidence(source, context.store, root.digest);
+  const storedTrust = await recordTrust(context, decision);
 
   await context.store.tag(chosen, storeName(ref), {
     [StoreAnnotation.source]: formatReference(withDigest(ref, chosen.digest)),
     [StoreAnnotation.pulled]: new Date().toISOString(),
+    [StoreAnnotation.trust]: JSON.stringify(storedTrust),
     ...(chosen.digest !== root.digest ? { [StoreAnnotation.index]: root.digest } : {}),
   });
-  return describePull(context, ref, chosen, false, chosen.digest !== root.digest ? root.digest : undefined);
+  return describePull(
+    context,
+    ref,
+    chosen,
+    false,
+    storedTrust,
+    chosen.digest !== root.digest ? root.digest : undefined,
+  );
+}
+
+/**
+ * A digest already stored: no network. Its trust record is reused while the policy and trust
+ * root are the ones it was made with (and no signer was named on the command line); otherwise
+ * it is verified again from the signatures kept beside it.
+ */
+async function pullFromStore(
+  context: WtoolsContext,
+  ref: Reference,
+  name: string,
+  descriptor: Descriptor,
+  trust: TrustContext,
+  trustOptions: TrustOptions,
+): Promise<PullResult> {
+  const subject =
+    (descriptor.annotations?.[StoreAnnotation.index] as Digest | undefined) ?? descriptor.digest;
+  let storedTrust = readStoredTrust(descriptor);
+  const stillValid =
+    storedTrust !== undefined &&
+    !trustOptions.signers?.length &&
+    storedTrust.policy === trust.policy.fingerprint &&
+    storedTrust.trustRoot === trust.root.fingerprint;
+  if (!stillValid) {
+    const subjectDescriptor =
+      subject === descriptor.digest ? descriptor : await context.store.resolve(subject);
+    const subjectBytes = await fetchManifestBytes(context.store, subjectDescriptor);
+    const evidence = (await findSignatureEvidence(context.store, subject)).map(toEvidence);
+    storedTrust = await recordTrust(
+      context,
+      decideTrust(ref, subject, evidence, trust, trustOptions, subjectBytes),
+    );
+  }
+  const annotations = { ...descriptor.annotations, [StoreAnnotation.trust]: JSON.stringify(storedTrust) };
+  if (name !== storeName(ref) || !stillValid)
+    await context.store.tag(descriptor, storeName(ref), annotations);
+  if (!stillValid && name !== storeName(ref)) await context.store.tag(descriptor, name, annotations);
+  return describePull(context, ref, descriptor, true, storedTrust!);
 }
 
 /** Image layers are read whole to find the .wasm inside; components are far smaller than this. */
@@ -129,6 +190,7 @@ async function describePull(
   ref: Reference,
   descriptor: Descriptor,
   cached: boolean,
+  trust: StoredTrust,
   indexDigest?: Digest,
 ): Promise<PullResult> {
   const parsed = parseManifest(await fetchManifestBytes(context.store, descriptor), descriptor.mediaType);
@@ -155,5 +217,6 @@ async function describePull(
     exports: config.exports,
     imports: config.imports,
     cached,
+    trust,
   };
 }

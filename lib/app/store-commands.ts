@@ -6,11 +6,13 @@ import {
   formatReference,
   parseManifest,
   parseReference,
+  cosignSignatureTag,
   referrersTag,
   successors,
 } from '../oci/index.js';
 import type { WtoolsContext } from './context.js';
 import { StoreAnnotation } from './store-entries.js';
+import { type StoredTrust, readStoredTrust } from './trust-record.js';
 
 export interface StoredComponent {
   name: string;
@@ -21,6 +23,8 @@ export interface StoredComponent {
   pulled?: string;
   /** False when content the entry needs is missing (an interrupted gc, a hand-edited store). */
   complete: boolean;
+  /** Why it may be used, as recorded when it was verified. */
+  trust?: StoredTrust;
 }
 
 /** What the store holds under a name; referrer indexes are bookkeeping and not listed. */
@@ -33,8 +37,9 @@ export async function listStored(context: WtoolsContext): Promise<StoredComponen
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** Bookkeeping names: referrer indexes (`sha256-<hex>`) and cosign signatures (`sha256-<hex>.sig`). */
 function isReferrersTag(name: string): boolean {
-  return /^sha(256|512)-[a-f0-9]+$/.test(name);
+  return /^sha(256|512)-[a-f0-9]+(\.sig)?$/.test(name);
 }
 
 async function describeEntry(context: WtoolsContext, entry: LayoutEntry): Promise<StoredComponent> {
@@ -57,12 +62,14 @@ async function describeEntry(context: WtoolsContext, entry: LayoutEntry): Promis
   }
   const source = descriptor.annotations?.[StoreAnnotation.source];
   const pulled = descriptor.annotations?.[StoreAnnotation.pulled];
+  const trust = readStoredTrust(descriptor);
   return {
     name: entry.name,
     digest: descriptor.digest,
     size,
     ...(source ? { source } : {}),
     ...(pulled ? { pulled } : {}),
+    ...(trust ? { trust } : {}),
     complete,
   };
 }
@@ -84,9 +91,14 @@ export async function removeStored(context: WtoolsContext, input: string): Promi
   const names = new Set(matches.map((e) => e.name));
   await context.store.untag((entry) => names.has(entry.name));
   // A digest that no name keeps any more takes its referrers (signatures) with it.
-  const left = new Set((await context.store.entries()).map((e) => e.descriptor.digest));
-  const orphaned = new Set(matches.map((e) => e.descriptor.digest).filter((d) => !left.has(d)));
-  const orphanTags = new Set([...orphaned].map((d) => referrersTag(d)));
+  const left = new Set<string>((await context.store.entries()).map((e) => e.descriptor.digest));
+  // Signatures hang off the digest that was verified: the manifest's, or the index it came from.
+  const subjects = matches.flatMap((e) => [
+    e.descriptor.digest,
+    e.descriptor.annotations?.[StoreAnnotation.index],
+  ]);
+  const orphaned = new Set(subjects.filter((d): d is Digest => d !== undefined && !left.has(d)));
+  const orphanTags = new Set([...orphaned].flatMap((d) => [referrersTag(d), cosignSignatureTag(d)]));
   if (orphanTags.size > 0) await context.store.untag((entry) => orphanTags.has(entry.name));
   return described;
 }

@@ -5,6 +5,8 @@ export const StoreAnnotation = {
   source: 'dev.wtools.source',
   pulled: 'dev.wtools.pulled',
   index: 'dev.wtools.index-digest',
+  /** JSON of StoredTrust: signer, rule, and the policy and root fingerprints that decided. */
+  trust: 'dev.wtools.trust',
 } as const;
 
 /** The name under which a pulled reference is kept: the full reference as people write it. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { WtoolsError} from '../core/index.js';
+import type { WtoolsError } from '../core/index.js';
 import { type Digest, TrustError, describeError, isWtoolsError } from '../core/index.js';
 import {
   type RawEvidence,
@@ -19,6 +19,7 @@ import {
   type TrustRoot,
   type VerifiedSigner,
   findRule,
+  appendRule,
   defaultTrustPolicyPath,
   identifySigner,
   loadTrustPolicy,
@@ -222,4 +223,25 @@ export async function verifyReference(
     });
   }
   return decision;
+}
+
+/** The requirement that accepts exactly this (keyless) signer, for a human who chose to trust it. */
+export function requirementFor(signer: VerifiedSigner): SignerRequirement | undefined {
+  if (signer.method !== 'keyless' || !signer.identity || !signer.issuer) return undefined;
+  return { kind: 'keyless', identity: signer.identity, issuer: signer.issuer };
+}
+
+/** "Trust always": a rule for this subject in the user's policy file, written atomically. */
+export async function trustAlways(
+  context: WtoolsContext,
+  subject: string,
+  requirement: SignerRequirement,
+): Promise<string> {
+  const file = userTrustPolicyFile(context.paths);
+  await appendRule(file, {
+    name: `accepted on ${new Date().toISOString().slice(0, 10)}`,
+    match: [subject],
+    require: { signers: [requirement] },
+  });
+  return file;
 }

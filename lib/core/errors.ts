@@ -34,6 +34,11 @@ export type ErrorCode =
   | 'NO_MATCHING_RULE'
   | 'POLICY_INVALID'
   | 'TRUST_ROOT_INVALID'
+  // signing
+  | 'KEY_INVALID'
+  | 'KEY_UNSUPPORTED'
+  | 'KEY_PASSPHRASE'
+  | 'SIGNING_FAILED'
   // local state
   | 'STORE_CORRUPT'
   | 'LOCK_TIMEOUT'

@@ -11,3 +11,17 @@ export {
   identifySigner,
   verifyEvidence,
 } from './verify.js';
+export { type KeyPairPem, type SigningKey, generateKeyPair, keyId, loadPrivateKey } from './keys.js';
+export {
+  type BundleSigner,
+  type KeyedSignOptions,
+  type KeylessSignOptions,
+  type SignedBundle,
+  IN_TOTO_STATEMENT_V1,
+  PUBLIC_GOOD_FULCIO_URL,
+  PUBLIC_GOOD_REKOR_URL,
+  SIGN_PREDICATE_TYPE,
+  signManifestKeyed,
+  signManifestKeyless,
+  signatureStatement,
+} from './sign.js';

@@ -185,7 +185,8 @@ describe('e2e: push → pull → ls → rm → gc', () => {
     expect(pulled.stdout).toMatch(/imports {2}\S/);
     expect(pulled.stdout + pulled.stderr).not.toContain('\x1b[');
     const listed = await sb.run(['ls']);
-    expect(listed.stdout).toMatch(/^NAME +DIGEST +SIZE +PULLED\n/);
+    expect(listed.stdout).toMatch(/^NAME +DIGEST +SIZE +PULLED +SIGNER\n/);
+    expect(listed.stdout).toContain('unsigned (accepted)');
     expect(listed.stdout).toContain(ref);
   });
 

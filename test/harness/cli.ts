@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,11 +103,30 @@ export interface Sandbox {
  * A fresh WTOOLS_HOME and HOME in a temp dir, removed after the current test (so call it inside a
  * test, or in beforeAll with `keep: true` and remove `root` yourself).
  */
-export async function sandbox(options: { keep?: boolean } = {}): Promise<Sandbox> {
+/**
+ * The trust policy a sandbox starts with: unsigned content from the test registries on loopback
+ * and from OCI layouts is accepted, so tests about transport and storage need no signing. Tests
+ * about trust pass `trustPolicy: false` and get the shipped deny-by-default policy only.
+ */
+export const LOOPBACK_UNSIGNED_POLICY = `version: 1
+rules:
+  - name: test registries on loopback
+    match: ["127.0.0.1:*/**", "localhost:*/**", "oci:**"]
+    unsigned: allow
+`;
+
+export async function sandbox(
+  options: { keep?: boolean; trustPolicy?: string | false } = {},
+): Promise<Sandbox> {
   const root = await mkdtemp(path.join(tmpdir(), 'wtools-test-'));
   const wtoolsHome = path.join(root, 'wtools-home');
   const home = path.join(root, 'home');
   await mkdir(home, { recursive: true });
+  const policy = options.trustPolicy ?? LOOPBACK_UNSIGNED_POLICY;
+  if (policy !== false) {
+    await mkdir(path.join(wtoolsHome, 'config'), { recursive: true, mode: 0o700 });
+    await writeFile(path.join(wtoolsHome, 'config', 'trust-policy.yaml'), policy);
+  }
   const env = { WTOOLS_HOME: wtoolsHome, HOME: home };
   if (!options.keep) onTestFinished(() => rm(root, { recursive: true, force: true }));
   return {

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, i
 import { WtoolsContext, isWtoolsError, pull, push } from '../../lib/index.js';
 import { bytesStream, readVerified, sha256 } from '../../lib/core/index.js';
 import { MediaType, RegistryClient } from '../../lib/oci/index.js';
-import { uniqueRepo } from '../harness/cli.js';
+import { LOOPBACK_UNSIGNED_POLICY, uniqueRepo } from '../harness/cli.js';
 import { bigComponentPath, fixturePath } from '../harness/fixtures.js';
 import { blob, imageManifest, inspectLayout, pushAll, repository } from '../harness/oci.js';
 import {
@@ -28,6 +28,9 @@ let tempDirs: string[] = [];
 async function tempContext(env: Record<string, string> = {}): Promise<WtoolsContext> {
   const dir = await mkdtemp(path.join(tmpdir(), 'wtools-int-'));
   tempDirs.push(dir);
+  // These tests are about transport: unsigned content from the loopback registry is accepted.
+  await mkdir(path.join(dir, 'home', 'config'), { recursive: true, mode: 0o700 });
+  await writeFile(path.join(dir, 'home', 'config', 'trust-policy.yaml'), LOOPBACK_UNSIGNED_POLICY);
   return new WtoolsContext({ env: { WTOOLS_HOME: path.join(dir, 'home'), HOME: dir, ...env } });
 }
 

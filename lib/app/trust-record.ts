@@ -1,0 +1,85 @@
+import { type Digest, isWtoolsError } from '../core/index.js';
+import {
+  type ReadOnlyTarget,
+  type Target,
+  SIGSTORE_BUNDLE_ARTIFACT_TYPES,
+  copyGraph,
+  cosignSignatureTag,
+  listReferrers,
+} from '../oci/index.js';
+import type { OciLayout } from '../oci/index.js';
+import type { Descriptor } from '../oci/index.js';
+import { appendAudit } from '../store/index.js';
+import type { VerifiedSigner } from '../trust/index.js';
+import type { WtoolsContext } from './context.js';
+import { StoreAnnotation } from './store-entries.js';
+import type { TrustDecision } from './verify.js';
+
+/** What the store keeps beside a digest about why it may be used. */
+export interface StoredTrust {
+  status: 'verified' | 'unsigned-allowed';
+  /** The digest the signatures are about (an index's, when the component came from one). */
+  subject: Digest;
+  signer?: VerifiedSigner;
+  rule: string;
+  /** Fingerprints of the policy and trusted root that decided: a change means verify again. */
+  policy: string;
+  trustRoot: string;
+  verifiedAt: string;
+}
+
+export async function recordTrust(context: WtoolsContext, decision: TrustDecision): Promise<StoredTrust> {
+  if (decision.status === 'unsigned-allowed') {
+    await appendAudit(context.paths, {
+      event: 'unsigned-allowed',
+      subject: decision.reference,
+      digest: decision.digest,
+      detail: { rule: decision.rule },
+    });
+  }
+  return {
+    status: decision.status,
+    subject: decision.digest,
+    ...(decision.signer ? { signer: decision.signer } : {}),
+    rule: decision.rule,
+    policy: decision.policy,
+    trustRoot: decision.trustRoot,
+    verifiedAt: new Date().toISOString(),
+  };
+}
+
+export function readStoredTrust(descriptor: Descriptor): StoredTrust | undefined {
+  const text = descriptor.annotations?.[StoreAnnotation.trust];
+  if (!text) return undefined;
+  try {
+    const value = JSON.parse(text) as StoredTrust;
+    return typeof value.status === 'string' && typeof value.policy === 'string' ? value : undefined;
+  } catch {
+    return undefined; // an unreadable record only means: verify again
+  }
+}
+
+/**
+ * Copies a subject's signature evidence (Sigstore bundle referrers and cosign's .sig tag) into
+ * the store, where the tag schema keeps the referrers findable for later re-verification.
+ */
+export async function storeSignatureEvidence(
+  source: ReadOnlyTarget,
+  store: OciLayout,
+  subject: Digest,
+): Promise<void> {
+  for (const referrer of await listReferrers(source, subject)) {
+    if (!SIGSTORE_BUNDLE_ARTIFACT_TYPES.includes(referrer.artifactType ?? '')) continue;
+    await copyGraph(source, store as Target, referrer);
+  }
+  const legacyTag = cosignSignatureTag(subject);
+  let legacy: Descriptor;
+  try {
+    legacy = await source.resolve(legacyTag);
+  } catch (err) {
+    if (isWtoolsError(err, 'NOT_FOUND')) return;
+    throw err;
+  }
+  await copyGraph(source, store, legacy);
+  await store.tag(legacy, legacyTag);
+}
