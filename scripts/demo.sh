@@ -34,13 +34,21 @@ ref="127.0.0.1:$port/demo/tools:1.0"
 echo "== wtools push $(basename "$component") $ref"
 wtools push "$component" "$ref" --source https://example.invalid/demo --version 1.0
 echo
-echo "== wtools pull $ref"
-wtools pull "$ref" --allow-unsigned
+echo "== wtools keygen, then wtools sign $ref --key"
+wtools keygen --output-prefix "$work/demo" --quiet
+wtools sign "$ref" --key "$work/demo.key"
 echo
-echo "== wtools copy $ref oci:$work/mirror:1.0"
-wtools copy "$ref" "oci:$work/mirror:1.0"
+echo "== wtools pull $ref --key demo.pub   (verified against the key before anything is stored)"
+wtools pull "$ref" --key "$work/demo.pub"
+echo
+echo "== wtools copy $ref oci:$work/mirror:1.0 --with-referrers   (the signature travels along)"
+wtools copy "$ref" "oci:$work/mirror:1.0" --with-referrers
 echo
 echo "== wtools ls"
 wtools ls
 echo
-echo "The sandbox, MCP server and signature checks come next (see the README's roadmap)."
+echo
+echo "== wtools verify $ref --key demo.pub   (what CI runs: exit 0 verified, 1 not)"
+wtools verify "$ref" --key "$work/demo.pub"
+echo
+echo "The sandbox and the MCP server come next (see the README's roadmap)."
