@@ -19,7 +19,8 @@ export async function findStored(
   match: (entry: LayoutEntry) => boolean,
 ): Promise<LayoutEntry | undefined> {
   for (const entry of await store.entries()) {
-    if (match(entry) && (await store.exists(entry.descriptor))) return entry;
+    // Only a whole graph counts: a layer removed by hand or by gc means fetching it again.
+    if (match(entry) && (await store.firstMissing(entry.descriptor)) === undefined) return entry;
   }
   return undefined;
 }

@@ -2,10 +2,11 @@
  * Unit-test setup for lib/app: a WtoolsContext whose home is a per-test temp dir and whose registry
  * traffic goes to an in-process fake registry, plus helpers to publish components into that fake.
  */
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { WtoolsContext } from '../../lib/app/index.js';
+import { WtoolsContext } from '../../lib/app/context.js';
 import { type Descriptor, buildWasmArtifact } from '../../lib/oci/index.js';
+import { userTrustPolicyFile } from '../../lib/store/paths.js';
 import { type FakeRegistry, type FakeRegistryOptions, fakeRegistry } from './fake-registry.js';
 import { tempDir } from './unit.js';
 
@@ -15,14 +16,37 @@ export interface AppSetup {
   context: WtoolsContext;
 }
 
-export async function appSetup(options: FakeRegistryOptions = {}): Promise<AppSetup> {
+/**
+ * The user trust policy an app setup starts with: unsigned content from the fake registry and from
+ * OCI layouts is accepted, so tests about transport and storage need no signing.
+ */
+export function unsignedPolicyFor(registryHost: string): string {
+  return `version: 1
+rules:
+  - name: the fake registry and OCI layouts
+    match: ["${registryHost}/**", "oci:**"]
+    unsigned: allow
+`;
+}
+
+/** `trustPolicy: false` leaves the user policy out (the shipped deny-by-default policy only). */
+export async function appSetup(
+  options: FakeRegistryOptions & { trustPolicy?: string | false } = {},
+): Promise<AppSetup> {
+  const { trustPolicy, ...registryOptions } = options;
   const home = await tempDir('wtools-app-');
-  const registry = fakeRegistry(options);
+  const registry = fakeRegistry(registryOptions);
   const context = new WtoolsContext({
     env: { WTOOLS_HOME: home, HOME: home },
     fetch: registry.fetch,
     retry: { baseDelayMs: 1 },
   });
+  const policy = trustPolicy ?? unsignedPolicyFor(registry.host);
+  if (policy !== false) {
+    const file = userTrustPolicyFile(context.paths);
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await writeFile(file, policy);
+  }
   return { home, registry, context };
 }
 

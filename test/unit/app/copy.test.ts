@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { copyReference } from '../../../lib/app/index.js';
+import { sha256 } from '../../../lib/core/index.js';
+import { copyReference } from '../../../lib/app/copy.js';
 import { MediaType, OciLayout, listReferrers } from '../../../lib/oci/index.js';
 import { appSetup, publishComponent } from '../../harness/app.js';
 import { fixtureWasm } from '../../harness/fixtures.js';
-import { tempDir } from '../../harness/unit.js';
+import { expectCode, tempDir } from '../../harness/unit.js';
 
 describe('copyReference', () => {
   it('copies registry → layout → registry, keeping the tag unless another is given', async () => {
@@ -64,5 +65,38 @@ describe('copyReference', () => {
     await copyReference(context, 'registry.test/org/hello:1.0', `oci:${dir}`, { withReferrers: true });
     const found = await listReferrers(new OciLayout(dir), published.manifest.digest);
     expect(found.map((d) => d.digest)).toEqual([sig.manifest.digest]);
+  });
+
+  it('refuses a destination named with another digest (DIGEST_MISMATCH), copying nothing', async () => {
+    const { registry, context } = await appSetup();
+    const published = publishComponent(registry, 'org/hello', '1.0', await fixtureWasm('hello'));
+    const other = sha256('some other manifest');
+
+    const err = await expectCode(
+      copyReference(context, 'registry.test/org/hello:1.0', `registry.test/org/mirror@${other}`),
+      'DIGEST_MISMATCH',
+    );
+    expect(err.message).toContain(published.manifest.digest);
+    expect(err.message).toContain(other);
+    expect(registry.matching({ path: /^\/v2\/org\/mirror\// })).toEqual([]);
+
+    const dir = await tempDir('wtools-copy-app-');
+    await expectCode(
+      copyReference(context, 'registry.test/org/hello:1.0', `oci:${dir}@${other}`),
+      'DIGEST_MISMATCH',
+    );
+    expect(await new OciLayout(dir).exists(published.layer)).toBe(false);
+  });
+
+  it('copies to a destination named with the digest the source resolves to', async () => {
+    const { registry, context } = await appSetup();
+    const published = publishComponent(registry, 'org/hello', '1.0', await fixtureWasm('hello'));
+    const out = await copyReference(
+      context,
+      'registry.test/org/hello:1.0',
+      `registry.test/org/mirror@${published.manifest.digest}`,
+    );
+    expect(out.digest).toBe(published.manifest.digest);
+    expect(registry.manifest('org/mirror', published.manifest.digest)).toBeDefined();
   });
 });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { login, logout, normalizeRegistry } from '../../../lib/app/index.js';
+import { login, logout, normalizeRegistry } from '../../../lib/app/login.js';
 import { appSetup } from '../../harness/app.js';
 import { expectCode } from '../../harness/unit.js';
 

@@ -1,5 +1,10 @@
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WtoolsContext, listStored, pull } from '../../../lib/app/index.js';
+import { sha256 } from '../../../lib/core/index.js';
+import { WtoolsContext } from '../../../lib/app/context.js';
+import { pull } from '../../../lib/app/pull.js';
+import { listStored } from '../../../lib/app/store-commands.js';
 import { StoreAnnotation } from '../../../lib/app/store-entries.js';
 import { MAX_MANIFEST_BYTES, MediaType, OciLayout, copy } from '../../../lib/oci/index.js';
 import { type FakeRegistry, fakeRegistry } from '../../harness/fake-registry.js';
@@ -57,12 +62,13 @@ describe('pull', () => {
         source: result.pinned,
         pulled: expect.any(String),
         complete: true,
+        trust: expect.objectContaining({ status: 'unsigned-allowed', subject: published.manifest.digest }),
       },
     ]);
-    // Everything after the tag was fetched by digest.
+    // Everything after the tag was fetched by digest (or by a tag the digest names: signatures).
     const paths = registry.requests.map((r) => `${r.method} ${r.path}`);
     expect(paths[0]).toBe('HEAD /v2/org/hello/manifests/1.0');
-    expect(paths.slice(1).every((p) => /sha256:/.test(p))).toBe(true);
+    expect(paths.slice(1).filter((p) => !/sha256[:-][0-9a-f]{64}/.test(p))).toEqual([]);
   });
 
   it('refuses a tampered layer and keeps neither its name nor its blob', async () => {
@@ -297,6 +303,43 @@ describe('pull', () => {
     expect(again.cached).toBe(false);
     const later = registry.requests.slice(before);
     expect(later.filter((r) => r.path.includes('/blobs/'))).toEqual([]);
+  });
+
+  it('puts back a layer removed from the store when the tag is pulled again', async () => {
+    const { registry, context } = await appSetup();
+    const published = publishComponent(registry, 'org/hello', '1.0', await fixtureWasm('hello'));
+    await pull(context, REF);
+    const layerFile = context.store.blobPath(published.layer.digest);
+    await rm(layerFile);
+    expect(await context.store.exists(published.layer)).toBe(false);
+    const before = registry.requests.length;
+
+    const again = await pull(context, REF);
+    expect(again.digest).toBe(published.manifest.digest);
+    const bytes = new Uint8Array(await readFile(layerFile));
+    expect(sha256(bytes)).toBe(`sha256:${path.basename(layerFile)}`);
+    expect(sha256(bytes)).toBe(published.layer.digest);
+    // Only the missing blob was fetched again.
+    const blobs = registry.requests.slice(before).filter((r) => r.path.includes('/blobs/'));
+    expect(blobs.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /v2/org/hello/blobs/${published.layer.digest}`,
+    ]);
+    expect(await storeBlobs(context)).toEqual(
+      [published.manifest.digest, published.config.digest, published.layer.digest].sort(),
+    );
+  });
+
+  it('a pull by digest of an incomplete stored graph fetches what is missing instead of trusting the store', async () => {
+    const { registry, context } = await appSetup();
+    const published = publishComponent(registry, 'org/hello', '1.0', await fixtureWasm('hello'));
+    await pull(context, REF);
+    const layerFile = context.store.blobPath(published.layer.digest);
+    await rm(layerFile);
+
+    const byDigest = `registry.test/org/hello@${published.manifest.digest}`;
+    const again = await pull(context, byDigest);
+    expect(again.cached).toBe(false);
+    expect(sha256(new Uint8Array(await readFile(layerFile)))).toBe(published.layer.digest);
   });
 
   it('pulls from an OCI layout without any registry request', async () => {

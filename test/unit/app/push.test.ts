@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pull, push } from '../../../lib/app/index.js';
+import { pull } from '../../../lib/app/pull.js';
+import { push } from '../../../lib/app/push.js';
 import { readComponentNames } from '../../../lib/component/binary.js';
 import { sha256 } from '../../../lib/core/index.js';
 import { MediaType, OciLayout, parseManifest } from '../../../lib/oci/index.js';

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { collectGarbage, listStored, pull, removeStored } from '../../../lib/app/index.js';
+import { pull } from '../../../lib/app/pull.js';
+import { collectGarbage, listStored, removeStored } from '../../../lib/app/store-commands.js';
 import { type Digest, bytesStream } from '../../../lib/core/index.js';
 import { MediaType, REF_NAME_ANNOTATION, referrersTag } from '../../../lib/oci/index.js';
 import { type AppSetup, appSetup, publishComponent, storeBlobs } from '../../harness/app.js';

@@ -245,3 +245,50 @@ describe('Basic auth', () => {
     expect(registry.requests).toHaveLength(2);
   });
 });
+
+describe('credential lookups', () => {
+  it('does not remember a failed lookup: the next request asks again and succeeds', async () => {
+    const registry = fakeRegistry();
+    registry.requireAuth({ scheme: 'basic', users: { alice: 'pw' } });
+    const manifest = seed(registry);
+    let calls = 0;
+    const client = clientFor(registry, undefined, {
+      credentials: {
+        get: async () => {
+          calls += 1;
+          if (calls === 1) throw new Error('credential helper timed out');
+          return { username: 'alice', password: 'pw' };
+        },
+      },
+    });
+    const repo = client.repository('org/x');
+    await expect(repo.resolve('v1')).rejects.toThrow('credential helper timed out');
+    expect(calls).toBe(1);
+    expect((await repo.resolve('v1')).digest).toBe(manifest.digest);
+    expect(calls).toBe(2);
+    const requests = registryRequests(registry);
+    expect(requests.at(-1)?.headers.authorization).toBe(
+      `Basic ${Buffer.from('alice:pw').toString('base64')}`,
+    );
+  });
+
+  it('remembers a successful lookup', async () => {
+    const registry = fakeRegistry();
+    registry.requireAuth({ scheme: 'bearer', users: { alice: 'pw' } });
+    seed(registry, 'org/a');
+    seed(registry, 'org/b');
+    let calls = 0;
+    const client = clientFor(registry, undefined, {
+      credentials: {
+        get: async () => {
+          calls += 1;
+          return { username: 'alice', password: 'pw' };
+        },
+      },
+    });
+    await client.repository('org/a').resolve('v1');
+    await client.repository('org/b').resolve('v1');
+    expect(registry.tokenRequests.map((t) => t.user)).toEqual(['alice', 'alice']);
+    expect(calls).toBe(1);
+  });
+});

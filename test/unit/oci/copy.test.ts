@@ -1,6 +1,7 @@
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { OciError, bytesStream } from '../../../lib/core/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { OciError, bytesStream, sha256 } from '../../../lib/core/index.js';
 import {
   type Descriptor,
   MediaType,
@@ -288,5 +289,130 @@ describe('copy', () => {
     // The fake refuses manifests whose children are missing, so success proves the order.
     expect(registry.manifest('org/multi', 'v1')?.bytes).toEqual(graph.index.bytes);
     expect(registry.tagsOf('org/multi')).toEqual(['v1']);
+  });
+});
+
+describe('copy failures', () => {
+  /** A source whose blob streams record their cancellation; manifests come from memory. */
+  function cancellableSource(inner: MemoryTarget) {
+    const cancelled: { digest: string; reason: unknown }[] = [];
+    const source: Target = {
+      description: 'cancellable source',
+      resolve: (reference) => inner.resolve(reference),
+      exists: (descriptor) => inner.exists(descriptor),
+      push: (descriptor, stream) => inner.push(descriptor, stream),
+      tag: (descriptor, tag) => inner.tag(descriptor, tag),
+      fetch: async (descriptor) => {
+        if (descriptor.mediaType === MediaType.ociManifest) return inner.fetch(descriptor);
+        // One byte per pull, as a slow connection would deliver it: never read to the end here.
+        const bytes = inner.bytes(descriptor.digest)!;
+        let at = 0;
+        return new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (at === bytes.byteLength) controller.close();
+            else controller.enqueue(bytes.subarray(at, ++at));
+          },
+          cancel(reason) {
+            cancelled.push({ digest: descriptor.digest, reason });
+          },
+        });
+      },
+    };
+    return { source, cancelled };
+  }
+
+  /** A destination that refuses every blob before reading any of it. */
+  function refusingDestination(): Target {
+    const memory = new MemoryTarget('refusing');
+    return {
+      description: 'refusing',
+      resolve: (reference) => memory.resolve(reference),
+      fetch: (descriptor) => memory.fetch(descriptor),
+      exists: (descriptor) => memory.exists(descriptor),
+      tag: (descriptor, tag) => memory.tag(descriptor, tag),
+      push: async () => {
+        throw new OciError('REGISTRY_ERROR', 'destination refused the upload');
+      },
+    };
+  }
+
+  it('cancels the source stream when the destination fails before reading it', async () => {
+    const inner = new MemoryTarget();
+    const one = image('one');
+    await pushAll(inner, ...one.all);
+    const { source, cancelled } = cancellableSource(inner);
+    await expectCode(copyGraph(source, refusingDestination(), one.manifest.descriptor), 'REGISTRY_ERROR');
+    expect(cancelled.map((c) => c.digest).sort()).toEqual(
+      [one.config.descriptor.digest, one.layer.descriptor.digest].sort(),
+    );
+    // The stream is cancelled with the push's own error.
+    for (const { reason } of cancelled)
+      expect((reason as Error).message).toBe('destination refused the upload');
+  });
+
+  it('cancels the source stream through the progress and head-check wrappers too', async () => {
+    const inner = new MemoryTarget();
+    const one = image('one');
+    await pushAll(inner, ...one.all);
+    const { source, cancelled } = cancellableSource(inner);
+    await expectCode(
+      copyGraph(source, refusingDestination(), one.manifest.descriptor, {
+        onProgress: () => {},
+        checkHead: () => {},
+      }),
+      'REGISTRY_ERROR',
+    );
+    // Cancelling a piped stream reaches the source a little later.
+    await vi.waitFor(() => expect(cancelled).toHaveLength(2), { timeout: 1_000, interval: 5 });
+    expect(cancelled.map((c) => c.digest).sort()).toEqual(
+      [one.config.descriptor.digest, one.layer.descriptor.digest].sort(),
+    );
+  });
+
+  it('refuses with DIGEST_MISMATCH, pushing nothing, when the source is not the expected digest', async () => {
+    const source = new MemoryTarget();
+    const one = image('one');
+    await pushAll(source, ...one.all);
+    await source.tag(one.manifest.descriptor, 'v1');
+    const destination = new RecordingTarget(new MemoryTarget());
+    const other = sha256('another manifest');
+    const err = await expectCode(
+      copy(source, 'v1', destination, 'v1', { expectDigest: other }),
+      'DIGEST_MISMATCH',
+    );
+    expect(err.message).toContain(one.manifest.descriptor.digest);
+    expect(err.message).toContain(other);
+    expect(destination.pushed).toEqual([]);
+    expect(await (destination.inner as MemoryTarget).tags()).toEqual([]);
+  });
+
+  it('copies when the source is the expected digest', async () => {
+    const source = new MemoryTarget();
+    const one = image('one');
+    await pushAll(source, ...one.all);
+    await source.tag(one.manifest.descriptor, 'v1');
+    const destination = new MemoryTarget();
+    const root = await copy(source, 'v1', destination, undefined, {
+      expectDigest: one.manifest.descriptor.digest,
+    });
+    expect(root.digest).toBe(one.manifest.descriptor.digest);
+    expect(await destination.exists(one.layer.descriptor)).toBe(true);
+  });
+
+  it('with repairExisting, copies the missing children of a manifest the destination has', async () => {
+    const source = new MemoryTarget();
+    const one = image('one');
+    await pushAll(source, ...one.all);
+    const layout = await layoutIn();
+    await copyGraph(source, layout, one.manifest.descriptor);
+    await fs.rm(layout.blobPath(one.layer.descriptor.digest));
+
+    await copyGraph(source, layout, one.manifest.descriptor);
+    expect(await layout.exists(one.layer.descriptor)).toBe(false);
+
+    const destination = new RecordingTarget(layout);
+    await copyGraph(source, destination, one.manifest.descriptor, { repairExisting: true });
+    expect(destination.pushed.map((d) => d.digest)).toEqual([one.layer.descriptor.digest]);
+    expect(await layout.exists(one.layer.descriptor)).toBe(true);
   });
 });

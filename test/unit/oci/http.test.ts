@@ -191,6 +191,73 @@ describe('HttpClient redirects', () => {
   });
 });
 
+describe('HttpClient plain HTTP', () => {
+  it('refuses a plain HTTP URL on a host that is not loopback, before any request', async () => {
+    const registry = fakeRegistry();
+    const err = await expectCode(
+      client(registry).send({ method: 'GET', url: 'http://example.invalid/v2/' }),
+      'INSECURE_REGISTRY',
+    );
+    expect(err.message).toContain('http://example.invalid');
+    expect(registry.requests).toHaveLength(0);
+  });
+
+  it('speaks plain HTTP to loopback hosts', async () => {
+    const registry = fakeRegistry({ host: '127.0.0.1:5000' });
+    const response = await client(registry).send({ method: 'GET', url: 'http://127.0.0.1:5000/v2/' });
+    expect(response.status).toBe(200);
+  });
+
+  it('speaks plain HTTP to a host plainHttpAllowed admits, and to no other', async () => {
+    const urls: string[] = [];
+    const http = new HttpClient({
+      fetch: (async (input: string | URL | Request) => {
+        urls.push(String(input instanceof Request ? input.url : input));
+        return new Response('{}', { status: 200 });
+      }) as typeof globalThis.fetch,
+      plainHttpAllowed: (url) => url.host === 'reg.lan:5000',
+    });
+    expect((await http.send({ method: 'GET', url: 'http://reg.lan:5000/v2/' })).status).toBe(200);
+    await expectCode(http.send({ method: 'GET', url: 'http://reg.lan:5001/v2/' }), 'INSECURE_REGISTRY');
+    // The option replaces the loopback default.
+    await expectCode(http.send({ method: 'GET', url: 'http://localhost:5000/v2/' }), 'INSECURE_REGISTRY');
+    expect(http.allowsUrl(new URL('https://anything.test/'))).toBe(true);
+    expect(http.allowsUrl(new URL('ftp://reg.lan:5000/'))).toBe(false);
+    expect(urls).toEqual(['http://reg.lan:5000/v2/']);
+  });
+
+  it('refuses a redirect from an https registry to plain HTTP on another host', async () => {
+    const registry = fakeRegistry();
+    const blob = registry.addBlob('org/x', 'blob content');
+    registry.redirectBlobs('http://example.invalid');
+    const err = await expectCode(
+      client(registry).send({
+        method: 'GET',
+        url: `${registry.origin}/v2/org/x/blobs/${blob.digest}`,
+        headers: { authorization: 'Bearer secret' },
+      }),
+      'INSECURE_REGISTRY',
+    );
+    expect(err.message).toContain('redirect from registry.test to http://example.invalid');
+    expect(registry.requests.map((r) => r.origin)).toEqual([registry.origin]);
+    expect(registry.redirectedAuthorization).toEqual([]);
+  });
+
+  it('follows a redirect to plain HTTP on a loopback host', async () => {
+    const registry = fakeRegistry();
+    const blob = registry.addBlob('org/x', 'blob content');
+    registry.redirectBlobs('http://127.0.0.1:9');
+    const response = await client(registry).send({
+      method: 'GET',
+      url: `${registry.origin}/v2/org/x/blobs/${blob.digest}`,
+      headers: { authorization: 'Bearer secret' },
+    });
+    expect(await response.text()).toBe('blob content');
+    expect(registry.requests.map((r) => r.origin)).toEqual([registry.origin, 'http://127.0.0.1:9']);
+    expect(registry.redirectedAuthorization).toEqual([null]);
+  });
+});
+
 describe('the fake registry', () => {
   it('refuses and records requests it does not expect', async () => {
     const registry = new FakeRegistry(); // not fakeRegistry(): this test wants the failures

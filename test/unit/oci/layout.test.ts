@@ -191,6 +191,68 @@ describe('OciLayout names', () => {
   });
 });
 
+describe('OciLayout integrity', () => {
+  it('refuses to tag a manifest whose layer is missing, naming the missing digest', async () => {
+    const store = await layout();
+    const a = image('a');
+    await pushAll(store, ...a.all);
+    await fs.rm(store.blobPath(a.layer.descriptor.digest));
+    const err = await expectCode(store.tag(a.manifest.descriptor, 'v1'), 'NOT_FOUND');
+    expect(err.message).toContain(`${a.layer.descriptor.digest} is not stored`);
+    expect(err.message).toContain(a.manifest.descriptor.digest);
+    expect(await store.tags()).toEqual([]);
+  });
+
+  it('refuses to tag an index whose child manifest or its config is missing', async () => {
+    const store = await layout();
+    const a = image('a');
+    const index = content(MediaType.ociIndex, {
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      manifests: [a.manifest.descriptor],
+    });
+    await pushAll(store, ...a.all, index);
+    await fs.rm(store.blobPath(a.config.descriptor.digest));
+    const err = await expectCode(store.tag(index.descriptor, 'v1'), 'NOT_FOUND');
+    expect(err.message).toContain(`${a.config.descriptor.digest} is not stored`);
+    await fs.rm(store.blobPath(a.manifest.descriptor.digest));
+    const again = await expectCode(store.tag(index.descriptor, 'v1'), 'NOT_FOUND');
+    expect(again.message).toContain(`${a.manifest.descriptor.digest} is not stored`);
+    expect(await store.tags()).toEqual([]);
+  });
+
+  it('says a folder is not an OCI layout instead of "not found"', async () => {
+    const dir = await tempDir('wtools-layout-');
+    const missing = path.join(dir, 'nothing-here');
+    const missingErr = await expectCode(new OciLayout(missing).resolve('v1'), 'NOT_FOUND');
+    expect(missingErr.message).toBe(`expected an OCI image layout at ${missing}, found nothing there`);
+
+    const empty = path.join(dir, 'empty');
+    await fs.mkdir(empty);
+    const emptyErr = await expectCode(new OciLayout(empty).resolve('v1'), 'NOT_FOUND');
+    expect(emptyErr.message).toBe(
+      `expected an OCI image layout at ${empty}, found a folder without an oci-layout file`,
+    );
+
+    const file = path.join(dir, 'file.txt');
+    await fs.writeFile(file, 'not a layout');
+    const fileErr = await expectCode(new OciLayout(file).resolve(sha256('x')), 'NOT_FOUND');
+    expect(fileErr.message).toBe(`expected an OCI image layout at ${file}, found a file`);
+    // Nothing was created by looking.
+    expect(await fs.readdir(dir)).toEqual(['empty', 'file.txt']);
+    expect(await fs.readdir(empty)).toEqual([]);
+  });
+
+  it('refuses an index.json over 64 MiB as STORE_CORRUPT without reading it', async () => {
+    const store = await layout();
+    const indexPath = path.join(store.root, 'index.json');
+    await fs.truncate(indexPath, 64 * 1024 * 1024 + 1); // sparse: nothing is written
+    const err = await expectCode(store.readIndex(), 'STORE_CORRUPT');
+    expect(err.message).toContain(`index.json is ${64 * 1024 * 1024 + 1} bytes`);
+    await expectCode(store.resolve('v1'), 'STORE_CORRUPT');
+  });
+});
+
 describe('OciLayout gc', () => {
   it('removes unreferenced blobs only (graceMs 0)', async () => {
     const store = await layout();

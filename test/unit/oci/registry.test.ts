@@ -477,3 +477,252 @@ describe('RegistryRepository manifests, tags and referrers', () => {
     expect(err.message).toContain('MANIFEST_BLOB_UNKNOWN');
   });
 });
+
+/**
+ * Serves `origin` with `handler` (recording what it got) and sends everything else to the fake,
+ * letting `rewrite` change the fake's responses (to point a Location or Link at `origin`).
+ */
+function withOtherOrigin(
+  registry: FakeRegistry,
+  origin: string,
+  handler: (url: URL) => Response,
+  rewrite: (url: URL, response: Response) => Response = (_url, response) => response,
+) {
+  const seen: { method: string; url: string; authorization: string | null }[] = [];
+  const fetchFn = (async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    if (url.origin !== origin) return rewrite(url, await registry.fetch(input, init));
+    seen.push({
+      method: init?.method ?? 'GET',
+      url: url.href,
+      authorization: new Headers(init?.headers).get('authorization'),
+    });
+    return handler(url);
+  }) as typeof globalThis.fetch;
+  return { seen, fetch: fetchFn };
+}
+
+/** Rewrites the Location of the registry's 202 to an upload session. */
+function uploadTo(location: string) {
+  return (url: URL, response: Response): Response => {
+    if (response.status !== 202 || !url.pathname.endsWith('/blobs/uploads/')) return response;
+    const headers = new Headers(response.headers);
+    headers.set('location', location);
+    return new Response(response.body, { status: response.status, headers });
+  };
+}
+
+describe('RegistryClient credentials stay on the registry origin', () => {
+  const BASIC = `Basic ${Buffer.from('alice:pw').toString('base64')}`;
+  const alice = { get: async () => ({ username: 'alice', password: 'pw' }) };
+
+  it('sends no Authorization to an upload Location on another origin (Basic)', async () => {
+    const registry = fakeRegistry();
+    registry.requireAuth({ scheme: 'basic', users: { alice: 'pw' } });
+    const elsewhere = withOtherOrigin(
+      registry,
+      'http://127.0.0.2:9',
+      () => new Response(null, { status: 201 }),
+      uploadTo('http://127.0.0.2:9/up?session=1'),
+    );
+    const blob = content('application/octet-stream', 'blob for elsewhere');
+    const repo = repoOf(registry, 'org/x', { fetch: elsewhere.fetch, credentials: alice });
+    await repo.push(blob.descriptor, bytesStream(blob.bytes));
+
+    // Every request to the registry itself carried the credentials once challenged...
+    expect(registry.requests.map((r) => [r.method, r.headers.authorization])).toEqual([
+      ['HEAD', undefined],
+      ['HEAD', BASIC],
+      ['POST', BASIC],
+    ]);
+    // ...the upload origin got none.
+    expect(elsewhere.seen).toHaveLength(1);
+    expect(elsewhere.seen[0]).toMatchObject({ method: 'PUT', authorization: null });
+    const put = new URL(elsewhere.seen[0]!.url);
+    expect(put.searchParams.get('session')).toBe('1');
+    expect(put.searchParams.get('digest')).toBe(blob.descriptor.digest);
+  });
+
+  it('sends no Bearer token to an upload Location on another origin', async () => {
+    const registry = fakeRegistry();
+    registry.requireAuth({ scheme: 'bearer', users: { alice: 'pw' } });
+    const elsewhere = withOtherOrigin(
+      registry,
+      'https://uploads.test',
+      () => new Response(null, { status: 201 }),
+      uploadTo('https://uploads.test/up/1'),
+    );
+    const blob = content('application/octet-stream', 'blob for elsewhere');
+    await repoOf(registry, 'org/x', { fetch: elsewhere.fetch, credentials: alice }).push(
+      blob.descriptor,
+      bytesStream(blob.bytes),
+    );
+    const post = registry.matching({ origin: registry.origin, method: 'POST' });
+    expect(post.at(-1)?.headers.authorization).toMatch(/^Bearer tok-/);
+    expect(elsewhere.seen.map((r) => [r.method, r.authorization])).toEqual([['PUT', null]]);
+  });
+
+  it('does not answer a challenge from another origin with the credentials', async () => {
+    const registry = fakeRegistry();
+    registry.requireAuth({ scheme: 'basic', users: { alice: 'pw' } });
+    const elsewhere = withOtherOrigin(
+      registry,
+      'https://uploads.test',
+      () => new Response(null, { status: 401, headers: { 'www-authenticate': 'Basic realm="x"' } }),
+      uploadTo('https://uploads.test/up/1'),
+    );
+    const blob = content('application/octet-stream', 'blob for elsewhere');
+    const err = await expectCode(
+      repoOf(registry, 'org/x', { fetch: elsewhere.fetch, credentials: alice }).push(
+        blob.descriptor,
+        bytesStream(blob.bytes),
+      ),
+      'REGISTRY_ERROR',
+    );
+    expect(err.message).toContain('answered 401');
+    expect(elsewhere.seen.map((r) => [r.method, r.authorization])).toEqual([['PUT', null]]);
+  });
+
+  it('sends no Authorization to a tags/list next page on another origin', async () => {
+    const registry = fakeRegistry();
+    registry.requireAuth({ scheme: 'basic', users: { alice: 'pw' } });
+    seedImage(registry, 'org/x', 'a');
+    const elsewhere = withOtherOrigin(
+      registry,
+      'https://pages.test',
+      () => Response.json({ name: 'org/x', tags: ['z'] }),
+      (url, response) => {
+        if (!url.pathname.endsWith('/tags/list') || response.status !== 200) return response;
+        const headers = new Headers(response.headers);
+        headers.set('link', '<https://pages.test/v2/org/x/tags/list?last=a>; rel="next"');
+        return new Response(response.body, { status: 200, headers });
+      },
+    );
+    const repo = repoOf(registry, 'org/x', { fetch: elsewhere.fetch, credentials: alice });
+    expect(await repo.tags()).toEqual(['a', 'z']);
+    const own = registry.matching({ path: '/v2/org/x/tags/list' });
+    expect(own.map((r) => r.headers.authorization)).toEqual([undefined, BASIC]);
+    expect(elsewhere.seen).toEqual([
+      { method: 'GET', url: 'https://pages.test/v2/org/x/tags/list?last=a', authorization: null },
+    ]);
+  });
+});
+
+describe('RegistryClient plain HTTP', () => {
+  /** A fetch that answers 200 to /v2/ on any origin and records the URLs. */
+  function anyOrigin() {
+    const urls: string[] = [];
+    const fetchFn = (async (input: string | URL | Request) => {
+      urls.push(String(input instanceof Request ? input.url : input));
+      return new Response('{}', { status: 200 });
+    }) as typeof globalThis.fetch;
+    return { urls, fetch: fetchFn };
+  }
+
+  it('speaks http:// to a registry listed as insecure and allows it', async () => {
+    const stub = anyOrigin();
+    const client = new RegistryClient('reg.example:5000', {
+      fetch: stub.fetch,
+      insecure: ['reg.example:5000'],
+    });
+    expect(client.baseUrl).toBe('http://reg.example:5000');
+    await client.ping();
+    expect(stub.urls).toEqual(['http://reg.example:5000/v2/']);
+  });
+
+  it('uses https:// for a registry not listed as insecure', async () => {
+    const stub = anyOrigin();
+    const client = new RegistryClient('reg.example:5000', { fetch: stub.fetch, insecure: ['other.example'] });
+    expect(client.baseUrl).toBe('https://reg.example:5000');
+    await client.ping();
+    expect(stub.urls).toEqual(['https://reg.example:5000/v2/']);
+  });
+
+  it('refuses a redirect from an insecure registry to plain HTTP on another host', async () => {
+    const urls: string[] = [];
+    const fetchFn = (async (input: string | URL | Request) => {
+      const url = String(input instanceof Request ? input.url : input);
+      urls.push(url);
+      return new Response(null, { status: 307, headers: { location: 'http://storage.example/blob' } });
+    }) as typeof globalThis.fetch;
+    const client = new RegistryClient('reg.example:5000', { fetch: fetchFn, insecure: ['reg.example:5000'] });
+    const err = await expectCode(
+      client.repository('org/x').fetch({ mediaType: MediaType.wasm, digest: sha256('x'), size: 1 }),
+      'INSECURE_REGISTRY',
+    );
+    expect(err.message).toContain('http://storage.example');
+    expect(urls).toEqual([`http://reg.example:5000/v2/org/x/blobs/${sha256('x')}`]);
+  });
+});
+
+describe('RegistryRepository pagination', () => {
+  /** A tags/list whose pages are given by URL (path and query), each with an optional next link. */
+  function pagedTags(registry: FakeRegistry, pages: Record<string, { tags: string[]; next?: string }>) {
+    const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(String(input instanceof Request ? input.url : input));
+      if (url.origin !== registry.origin || !url.pathname.endsWith('/tags/list'))
+        return registry.fetch(input, init);
+      // A client that loops would never yield to a timer: fail it here instead of hanging the run.
+      if (registry.requests.length >= 10)
+        throw new Error(`tags/list requested ${registry.requests.length} times`);
+      registry.requests.push({
+        method: 'GET',
+        url: url.href,
+        origin: url.origin,
+        path: url.pathname,
+        query: url.searchParams,
+        headers: {},
+        body: new Uint8Array(0),
+      });
+      const page = pages[`${url.pathname}${url.search}`];
+      if (!page) return new Response('{}', { status: 404 });
+      return Response.json(
+        { name: 'org/x', tags: page.tags },
+        { headers: page.next ? { link: `<${page.next}>; rel="next"` } : {} },
+      );
+    }) as typeof globalThis.fetch;
+    return repoOf(registry, 'org/x', { fetch: fetchFn });
+  }
+
+  it('stops when the next link points back at the same page', async () => {
+    const registry = fakeRegistry();
+    const first = '/v2/org/x/tags/list?n=1000';
+    const repo = pagedTags(registry, { [first]: { tags: ['a', 'b'], next: first } });
+    expect(await repo.tags()).toEqual(['a', 'b']);
+    expect(registry.matching({ path: '/v2/org/x/tags/list' })).toHaveLength(1);
+  });
+
+  it('stops when the next links go round in a cycle, reading each page once', async () => {
+    const registry = fakeRegistry();
+    const first = '/v2/org/x/tags/list?n=1000';
+    const second = '/v2/org/x/tags/list?n=1000&last=b';
+    const repo = pagedTags(registry, {
+      [first]: { tags: ['a', 'b'], next: second },
+      [second]: { tags: ['c'], next: `${registry.origin}${first}` },
+    });
+    expect(await repo.tags()).toEqual(['a', 'b', 'c']);
+    expect(registry.matching({ path: '/v2/org/x/tags/list' }).map((r) => r.query.get('last'))).toEqual([
+      null,
+      'b',
+    ]);
+  });
+
+  it('stops after 1000 pages when every page links to a new one', async () => {
+    const registry = fakeRegistry();
+    let served = 0;
+    const fetchFn = (async (input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(String(input instanceof Request ? input.url : input));
+      if (!url.pathname.endsWith('/tags/list')) return registry.fetch(input, init);
+      served += 1;
+      if (served > 1_010) throw new Error('still paging');
+      return Response.json(
+        { name: 'org/x', tags: [`t${served}`] },
+        { headers: { link: `</v2/org/x/tags/list?n=1&last=t${served}>; rel="next"` } },
+      );
+    }) as typeof globalThis.fetch;
+    const tags = await repoOf(registry, 'org/x', { fetch: fetchFn }).tags();
+    expect(served).toBe(1_000);
+    expect(tags).toHaveLength(1_000);
+    expect(tags.at(-1)).toBe('t1000');
+  });
+});

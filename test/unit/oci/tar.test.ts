@@ -63,3 +63,24 @@ describe('extractWasmFromTar', () => {
     expect(err.message).toContain('2 .wasm files (a.wasm, b.wasm)');
   });
 });
+
+describe('gzip layers', () => {
+  it('reports data that is not gzip as NOT_A_COMPONENT, not a raw zlib error', async () => {
+    const err = await expectCode(
+      () => readTar(text('plain text, not gzip'), true, 'layer L'),
+      'NOT_A_COMPONENT',
+    );
+    expect(err.message).toMatch(/^layer L: expected a gzip tar of at most \d+ bytes unpacked/);
+    expect(err.message).toContain('Z_DATA_ERROR');
+    expect(err.cause).toBeInstanceOf(Error);
+  });
+
+  it('reports a gzip stream cut short as NOT_A_COMPONENT', async () => {
+    const whole = gzip(ustar([{ name: 'a.wasm', data: new Uint8Array(4096).fill(3) }]));
+    const err = await expectCode(
+      () => extractWasmFromTar(whole.subarray(0, whole.byteLength - 12), true, 'image layer'),
+      'NOT_A_COMPONENT',
+    );
+    expect(err.message).toContain('image layer: expected a gzip tar');
+  });
+});

@@ -59,9 +59,33 @@ describe('buildWasmArtifact', () => {
   });
 
   it('reads configs leniently', () => {
-    expect(parseWasmConfig(text('not json'))).toEqual({});
-    expect(parseWasmConfig(text('null'))).toEqual({});
-    expect(parseWasmConfig(text('{"component":null}'))).toEqual({ component: null });
+    const none = { exports: [], imports: [] };
+    expect(parseWasmConfig(text('not json'))).toEqual(none);
+    expect(parseWasmConfig(text('null'))).toEqual(none);
+    expect(parseWasmConfig(text('{"component":null}'))).toEqual(none);
+    // Wrong types from an untrusted publisher are dropped, not passed on.
+    expect(parseWasmConfig(text('{"component":{"exports":"x","imports":[1,"wasi:io/poll",null]}}'))).toEqual({
+      exports: [],
+      imports: ['wasi:io/poll'],
+    });
+  });
+
+  it('reads back exactly the exports and imports of a config it built', () => {
+    const built = buildWasmArtifact({
+      component: text('x'),
+      exports: ['add', 'wasi:cli/run@0.2.0'],
+      imports: ['wasi:io/streams@0.2.0'],
+      created: '2024-01-01T00:00:00Z',
+    });
+    expect(parseWasmConfig(built.configBytes)).toEqual({
+      exports: ['add', 'wasi:cli/run@0.2.0'],
+      imports: ['wasi:io/streams@0.2.0'],
+    });
+    // Only the two lists come back, whatever else a config holds.
+    const extra = text(
+      '{"created":"x","component":{"exports":["a"],"imports":[],"target":"t"},"layerDigests":[]}',
+    );
+    expect(parseWasmConfig(extra)).toStrictEqual({ exports: ['a'], imports: [] });
   });
 });
 
