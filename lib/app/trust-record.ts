@@ -1,19 +1,17 @@
 import { type Digest, isWtoolsError } from '../core/index.js';
 import {
+  type Descriptor,
+  type OciLayout,
   type ReadOnlyTarget,
-  type Target,
   SIGSTORE_BUNDLE_ARTIFACT_TYPES,
   copyGraph,
   cosignSignatureTag,
   listReferrers,
 } from '../oci/index.js';
-import type { OciLayout } from '../oci/index.js';
-import type { Descriptor } from '../oci/index.js';
-import { appendAudit } from '../store/index.js';
 import type { VerifiedSigner } from '../trust/index.js';
 import type { WtoolsContext } from './context.js';
 import { StoreAnnotation } from './store-entries.js';
-import type { TrustDecision } from './verify.js';
+import { type TrustDecision, auditDecision } from './verify.js';
 
 /** What the store keeps beside a digest about why it may be used. */
 export interface StoredTrust {
@@ -29,14 +27,7 @@ export interface StoredTrust {
 }
 
 export async function recordTrust(context: WtoolsContext, decision: TrustDecision): Promise<StoredTrust> {
-  if (decision.status === 'unsigned-allowed') {
-    await appendAudit(context.paths, {
-      event: 'unsigned-allowed',
-      subject: decision.reference,
-      digest: decision.digest,
-      detail: { rule: decision.rule },
-    });
-  }
+  await auditDecision(context, decision);
   return {
     status: decision.status,
     subject: decision.digest,
@@ -70,7 +61,7 @@ export async function storeSignatureEvidence(
 ): Promise<void> {
   for (const referrer of await listReferrers(source, subject)) {
     if (!SIGSTORE_BUNDLE_ARTIFACT_TYPES.includes(referrer.artifactType ?? '')) continue;
-    await copyGraph(source, store as Target, referrer);
+    await copyGraph(source, store, referrer);
   }
   const legacyTag = cosignSignatureTag(subject);
   let legacy: Descriptor;

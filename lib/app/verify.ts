@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WtoolsError } from '../core/index.js';
-import { type Digest, TrustError, describeError, isWtoolsError } from '../core/index.js';
+import { type Digest, TrustError, isWtoolsError } from '../core/index.js';
 import {
   type RawEvidence,
   type Reference,
@@ -23,11 +22,10 @@ import {
   defaultTrustPolicyPath,
   identifySigner,
   loadTrustPolicy,
-  publicGoodTrustRoot,
-  trustRootFromJson,
   verifyEvidence,
 } from '../trust/index.js';
 import type { WtoolsContext } from './context.js';
+import { loadTrustRoot } from './trust-root.js';
 
 export interface TrustOptions {
   /** Replaces the user and default policies. */
@@ -62,22 +60,8 @@ export async function loadTrustContext(context: WtoolsContext, options: TrustOpt
   const policy = options.policyFile
     ? await loadTrustPolicy([options.policyFile])
     : await loadTrustPolicy([userFile, defaultTrustPolicyPath()], { optional: [userFile] });
-  let root: TrustRoot;
-  if (options.trustedRootFile) {
-    let text: string;
-    try {
-      text = await readFile(options.trustedRootFile, 'utf8');
-    } catch (err) {
-      throw new TrustError(
-        'TRUST_ROOT_INVALID',
-        `cannot read trusted root ${options.trustedRootFile}: ${describeError(err)}`,
-        { cause: err },
-      );
-    }
-    root = trustRootFromJson(text, options.trustedRootFile);
-  } else {
-    root = publicGoodTrustRoot();
-  }
+  // --trusted-root, else the root of the last `wtools trust update`, else the shipped one.
+  const root = await loadTrustRoot(context, options.trustedRootFile);
   return { policy, root };
 }
 
@@ -214,15 +198,19 @@ export async function verifyReference(
   const manifestBytes = await fetchManifestBytes(target, root);
   const evidence = (await findSignatureEvidence(target, root.digest)).map(toEvidence);
   const decision = decideTrust(ref, root.digest, evidence, trust, options, manifestBytes);
-  if (decision.status === 'unsigned-allowed') {
-    await appendAudit(context.paths, {
-      event: 'unsigned-allowed',
-      subject: decision.reference,
-      digest: decision.digest,
-      detail: { rule: decision.rule },
-    });
-  }
+  await auditDecision(context, decision);
   return decision;
+}
+
+/** Every use of unsigned content is written to the audit log, whichever command allowed it. */
+export async function auditDecision(context: WtoolsContext, decision: TrustDecision): Promise<void> {
+  if (decision.status !== 'unsigned-allowed') return;
+  await appendAudit(context.paths, {
+    event: 'unsigned-allowed',
+    subject: decision.reference,
+    digest: decision.digest,
+    detail: { rule: decision.rule },
+  });
 }
 
 /** The requirement that accepts exactly this (keyless) signer, for a human who chose to trust it. */

@@ -81,7 +81,13 @@ export async function startSigstoreServer(): Promise<SigstoreServer> {
   const rekor = rekorHandler(tlog);
   const timestamp = tsaHandler(tsa);
   routes.set(fulcio.path, fulcio.fn);
-  routes.set(rekor.path, (body) => rekor.fn(canonicalizeRekorEntry(body)));
+  // The mock logs integratedTime in whole seconds while the certificate's notBefore keeps its
+  // milliseconds: an entry logged in the same second as the certificate would predate it
+  // ("invalid time"). Real Rekor logs after Fulcio issued; waiting for the next second says so.
+  routes.set(rekor.path, async (body) => {
+    await new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
+    return rekor.fn(canonicalizeRekorEntry(body));
+  });
   routes.set(timestamp.path, timestamp.fn);
 
   const start = new Date(Date.now() - 60_000).toISOString();

@@ -109,6 +109,9 @@ export async function startLocalSigstore(): Promise<LocalSigstore> {
 
   /** Rekor's part: a hashedrekord entry, logged; returns the log's answer for it. */
   async function logHashedRekord(message: Buffer, signature: Buffer, verificationKeyPem: string) {
+    // The mock logs integratedTime in whole seconds while a certificate's notBefore keeps its
+    // milliseconds: logging in the certificate's own second would predate it ("invalid time").
+    await new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
     const response = await tlog.log({
       apiVersion: '0.0.1',
       kind: 'hashedrekord',
