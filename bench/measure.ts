@@ -17,9 +17,22 @@ export interface Scenario {
   met: boolean;
   subject: Sample;
   baseline?: { name: string; sample: Sample };
-  /** subject / baseline, or subject − baseline when `compare` is 'difference'. */
+  /** subject / baseline, and/or subject − baseline. */
   ratio?: number;
   differenceMs?: number;
+  /** What the reader should know about the baseline or the setup. */
+  note?: string;
+}
+
+/** What every scenario module gets from bench/run.ts. */
+export interface Bench {
+  /** The built CLI, dist/bundle/bin.js. */
+  cli: string;
+  /** host:port of the local registry started for this run. */
+  registry: string;
+  /** A temp dir removed after the run. */
+  scratch: string;
+  runs: number;
 }
 
 export function summarize(runs: number[]): Sample {
@@ -54,6 +67,24 @@ export async function compare(
     b.push(await baseline(i));
   }
   return { subject: summarize(s), baseline: summarize(b) };
+}
+
+/** Warm-up then `runs` measured repetitions of one thing that has no baseline to alternate with. */
+export async function repeat(runs: number, subject: (i: number) => Promise<number>): Promise<Sample> {
+  await subject(-1);
+  const s: number[] = [];
+  for (let i = 0; i < runs; i++) s.push(await subject(i));
+  return summarize(s);
+}
+
+/** Whether `command` is on PATH. */
+export async function onPath(command: string): Promise<boolean> {
+  try {
+    await exec('sh', ['-c', `command -v ${command}`]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function formatMs(ms: number): string {

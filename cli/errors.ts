@@ -44,6 +44,7 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   NO_MATCHING_RULE: ExitCode.trust,
   POLICY_INVALID: ExitCode.usage,
   TRUST_ROOT_INVALID: ExitCode.usage,
+  TRUST_UPDATE_FAILED: ExitCode.network,
   STORE_CORRUPT: ExitCode.localState,
   LOCK_TIMEOUT: ExitCode.localState,
   IO: ExitCode.localState,

@@ -15,6 +15,7 @@ import { verifyCommand } from './commands/verify.js';
 import { referrersCommand } from './commands/referrers.js';
 import { keygenCommand } from './commands/keygen.js';
 import { signCommand } from './commands/sign.js';
+import { trustCommand } from './commands/trust.js';
 
 interface CommandSpec<A> {
   command: string;
@@ -70,6 +71,7 @@ async function main(): Promise<number> {
     referrersCommand,
     verifyCommand,
     signCommand,
+    trustCommand,
     keygenCommand,
     versionCommand,
   ]) {

@@ -1,10 +1,20 @@
 import type { Argv } from 'yargs';
-import { WtoolsError, push } from '../../lib/index.js';
+import {
+  type PushOptions,
+  type PushResult,
+  type PushSignedResult,
+  type SignResult,
+  WtoolsError,
+  push,
+  pushSigned,
+} from '../../lib/index.js';
 import { type GlobalFlags, colors, contextFor, wantsProgress } from '../common.js';
 import { formatBytes, printJson, printLine } from '../output.js';
 import { createProgress } from '../progress.js';
+import { type SigningFlags, printSignature, signOptions, signingFlagOptions } from './sign.js';
 
-interface PushArgs extends GlobalFlags {
+interface PushArgs extends GlobalFlags, SigningFlags {
+  sign: boolean;
   file: string;
   ref: string;
   annotation: string[];
@@ -23,11 +33,28 @@ export function parseAnnotations(pairs: readonly string[]): Record<string, strin
   return out;
 }
 
+/** Signing flags without --sign would push an unsigned artifact its author believes signed. */
+function checkSignFlags(argv: PushArgs): void {
+  if (argv.sign) return;
+  const given = [
+    ...(['key', 'identity-token', 'fulcio-url', 'rekor-url', 'tsa-url'] as const).filter(
+      (flag) => argv[flag] !== undefined,
+    ),
+    ...(argv['passphrase-stdin'] ? ['passphrase-stdin'] : []),
+  ];
+  if (given.length > 0) throw new WtoolsError('USAGE', `--${given[0]} is for signing: add --sign`);
+}
+
 export const pushCommand = {
   command: 'push <file> <ref>',
   describe: 'Push a component file as a Wasm OCI artifact to a registry or OCI layout',
   builder: (yargs: Argv<GlobalFlags>) =>
-    yargs
+    signingFlagOptions(yargs)
+      .option('sign', {
+        type: 'boolean',
+        default: false,
+        describe: 'Then sign the pushed digest (with --key, or keyless like `wtools sign`)',
+      })
       .positional('file', { type: 'string', demandOption: true, describe: 'A WebAssembly component (.wasm)' })
       .positional('ref', {
         type: 'string',
@@ -46,18 +73,30 @@ export const pushCommand = {
         describe: 'org.opencontainers.image.source (e.g. the repository URL)',
       })
       .option('version', { type: 'string', describe: 'org.opencontainers.image.version' })
-      .option('created', { type: 'string', describe: 'Creation time (ISO 8601) for reproducible artifacts' }),
+      .option('created', { type: 'string', describe: 'Creation time (ISO 8601) for reproducible artifacts' })
+      .example('$0 push hello.wasm localhost:5000/tools/hello:1 --sign --key wtools.key', 'push and sign'),
   handler: async (argv: PushArgs) => {
+    checkSignFlags(argv);
+    // Read the key (and ask for its passphrase) before anything is pushed or drawn.
+    const signing = argv.sign ? await signOptions(argv, 'push --sign') : undefined;
     const progress = createProgress(wantsProgress(argv), 'pushing');
-    let result;
+    const options: PushOptions = {
+      annotations: parseAnnotations(argv.annotation),
+      ...(argv.source ? { source: argv.source } : {}),
+      ...(argv.version ? { version: argv.version } : {}),
+      ...(argv.created ? { created: argv.created } : {}),
+      ...(progress.listener ? { onProgress: progress.listener } : {}),
+    };
+    let result: PushResult | PushSignedResult;
+    let signature: SignResult | undefined;
     try {
-      result = await push(contextFor(argv), argv.file, argv.ref, {
-        annotations: parseAnnotations(argv.annotation),
-        ...(argv.source ? { source: argv.source } : {}),
-        ...(argv.version ? { version: argv.version } : {}),
-        ...(argv.created ? { created: argv.created } : {}),
-        ...(progress.listener ? { onProgress: progress.listener } : {}),
-      });
+      if (signing) {
+        const signed = await pushSigned(contextFor(argv), argv.file, argv.ref, options, signing);
+        result = signed;
+        signature = signed.signature;
+      } else {
+        result = await push(contextFor(argv), argv.file, argv.ref, options);
+      }
     } finally {
       progress.finish();
     }
@@ -69,5 +108,9 @@ export const pushCommand = {
     printLine(`  size     ${formatBytes(result.size)}`);
     if (result.exports.length > 0) printLine(`  exports  ${result.exports.join(', ')}`);
     if (result.imports.length > 0) printLine(`  imports  ${result.imports.join(', ')}`);
+    if (signature) {
+      printLine(`${c.green('✔')} signed ${c.bold(signature.pinned)}`);
+      printSignature(signature);
+    }
   },
 };

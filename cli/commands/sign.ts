@@ -4,6 +4,7 @@ import {
   PUBLIC_GOOD_FULCIO_URL,
   PUBLIC_GOOD_REKOR_URL,
   type SignReferenceOptions,
+  type SignResult,
   WtoolsError,
   describeError,
   signReference,
@@ -11,14 +12,18 @@ import {
 import { type GlobalFlags, colors, contextFor, readStdinText } from '../common.js';
 import { printJson, printLine } from '../output.js';
 
-interface SignArgs extends GlobalFlags {
-  ref: string;
+/** The signing flags `wtools sign` and `wtools push --sign` share. */
+export interface SigningFlags {
   key?: string;
   'passphrase-stdin': boolean;
   'identity-token'?: string;
   'fulcio-url'?: string;
   'rekor-url'?: string;
   'tsa-url'?: string;
+}
+
+interface SignArgs extends GlobalFlags, SigningFlags {
+  ref: string;
 }
 
 const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,\s*ENCRYPTED/;
@@ -36,7 +41,8 @@ async function passphraseFor(file: string, pem: string, fromStdin: boolean): Pro
   return password({ message: `Passphrase for ${file}:`, mask: '*' }, { output: process.stderr });
 }
 
-async function signOptions(argv: SignArgs): Promise<SignReferenceOptions> {
+/** Reads the key (and its passphrase) or the identity token the flags name; `command` names the command in errors. */
+export async function signOptions(argv: SigningFlags, command = 'sign'): Promise<SignReferenceOptions> {
   const token = argv['identity-token'];
   if (argv.key !== undefined) {
     if (token !== undefined) {
@@ -72,7 +78,7 @@ async function signOptions(argv: SignArgs): Promise<SignReferenceOptions> {
   if (!identityToken) {
     throw new WtoolsError(
       'USAGE',
-      'sign needs --key KEY.pem, or an OIDC identity token for keyless signing (--identity-token or SIGSTORE_ID_TOKEN)',
+      `${command} needs --key KEY.pem, or an OIDC identity token for keyless signing (--identity-token or SIGSTORE_ID_TOKEN)`,
     );
   }
   return {
@@ -85,35 +91,50 @@ async function signOptions(argv: SignArgs): Promise<SignReferenceOptions> {
   };
 }
 
+/** Defines the flags of {@link SigningFlags}, for `wtools sign` and `wtools push --sign`. */
+export function signingFlagOptions<T>(yargs: Argv<T>) {
+  return yargs
+    .option('key', { type: 'string', describe: 'Sign with this PEM private key (from `wtools keygen`)' })
+    .option('passphrase-stdin', {
+      type: 'boolean',
+      default: false,
+      describe: "Read the private key's passphrase from stdin",
+    })
+    .option('identity-token', {
+      type: 'string',
+      describe: 'OIDC token for keyless signing (prefer SIGSTORE_ID_TOKEN: flags show in process lists)',
+    })
+    .option('fulcio-url', {
+      type: 'string',
+      describe: `Fulcio for keyless signing (default ${PUBLIC_GOOD_FULCIO_URL})`,
+    })
+    .option('rekor-url', {
+      type: 'string',
+      describe: `Rekor transparency log (keyless default ${PUBLIC_GOOD_REKOR_URL}; with --key: none unless given)`,
+    })
+    .option('tsa-url', { type: 'string', describe: 'RFC 3161 timestamp authority (default: none)' });
+}
+
+/** The lines that say who signed what, after `signed …`. */
+export function printSignature(result: SignResult): void {
+  const who =
+    result.signer.method === 'key'
+      ? `key ${result.signer.keyId}`
+      : `${result.signer.identity} from ${result.signer.issuer}`;
+  printLine(`  signer    ${who}`);
+  printLine(`  referrer  ${result.referrer.digest}`);
+}
+
 export const signCommand = {
   command: 'sign <ref>',
   describe: 'Sign an artifact: push a Sigstore bundle (v0.3, DSSE) as a referrer of the digest REF names now',
   builder: (yargs: Argv<GlobalFlags>) =>
-    yargs
+    signingFlagOptions(yargs)
       .positional('ref', {
         type: 'string',
         demandOption: true,
         describe: 'REGISTRY/REPO[:TAG|@DIGEST] or oci:DIR[:TAG|@DIGEST]; a tag is resolved once',
       })
-      .option('key', { type: 'string', describe: 'Sign with this PEM private key (from `wtools keygen`)' })
-      .option('passphrase-stdin', {
-        type: 'boolean',
-        default: false,
-        describe: "Read the private key's passphrase from stdin",
-      })
-      .option('identity-token', {
-        type: 'string',
-        describe: 'OIDC token for keyless signing (prefer SIGSTORE_ID_TOKEN: flags show in process lists)',
-      })
-      .option('fulcio-url', {
-        type: 'string',
-        describe: `Fulcio for keyless signing (default ${PUBLIC_GOOD_FULCIO_URL})`,
-      })
-      .option('rekor-url', {
-        type: 'string',
-        describe: `Rekor transparency log (keyless default ${PUBLIC_GOOD_REKOR_URL}; with --key: none unless given)`,
-      })
-      .option('tsa-url', { type: 'string', describe: 'RFC 3161 timestamp authority (default: none)' })
       .example('$0 sign localhost:5000/tools/hello:1 --key wtools.key', 'keyed; verify with --key wtools.pub')
       .example('SIGSTORE_ID_TOKEN=… $0 sign ghcr.io/org/tool:1.0', 'keyless, public-good Fulcio and Rekor'),
   handler: async (argv: SignArgs) => {
@@ -122,12 +143,7 @@ export const signCommand = {
     if (argv.json) return printJson(result);
     if (argv.quiet) return printLine(result.pinned);
     const c = colors(argv);
-    const who =
-      result.signer.method === 'key'
-        ? `key ${result.signer.keyId}`
-        : `${result.signer.identity} from ${result.signer.issuer}`;
     printLine(`${c.green('✔')} signed ${c.bold(result.pinned)}`);
-    printLine(`  signer    ${who}`);
-    printLine(`  referrer  ${result.referrer.digest}`);
+    printSignature(result);
   },
 };

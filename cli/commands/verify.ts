@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import {
+  type BlobVerification,
   type SignerRequirement,
   type TrustDecision,
   WtoolsError,
@@ -8,6 +9,7 @@ import {
   describeSigner,
   isWtoolsError,
   loadTrustContext,
+  verifyBlob,
   verifyReference,
 } from '../../lib/index.js';
 import { type GlobalFlags, colors, contextFor } from '../common.js';
@@ -25,7 +27,8 @@ export interface TrustFlags {
 }
 
 interface VerifyArgs extends GlobalFlags, TrustFlags {
-  ref: string[];
+  ref?: string[];
+  bundle?: string;
   format?: 'text' | 'json' | 'github';
 }
 
@@ -92,17 +95,20 @@ type Outcome =
   { ref: string; ok: true; decision: TrustDecision } | { ref: string; ok: false; error: WtoolsError };
 
 export const verifyCommand = {
-  command: 'verify <ref..>',
+  command: 'verify [ref..]',
   describe: 'Verify signatures against the trust policy (for CI: exit 0 all verified, 1 any failed, 2 usage)',
   builder: (yargs: Argv<GlobalFlags>) =>
     trustOptions(
       yargs.positional('ref', {
         type: 'string',
         array: true,
-        demandOption: true,
-        describe: 'References to verify',
+        describe: 'References to verify (with --bundle: the one local file the bundle signs)',
       }),
     )
+      .option('bundle', {
+        type: 'string',
+        describe: 'Verify a local file against this Sigstore bundle (like cosign verify-blob)',
+      })
       .option('format', {
         choices: ['text', 'json', 'github'] as const,
         describe: 'Output format (--json = json)',
@@ -111,9 +117,18 @@ export const verifyCommand = {
         '$0 verify ghcr.io/org/tool:1.0 --certificate-identity-regexp "https://github.com/org/.*" ' +
           '--certificate-oidc-issuer https://token.actions.githubusercontent.com',
         '',
-      ),
+      )
+      .example('$0 verify --bundle tool.wasm.sigstore.json tool.wasm --key release.pub', ''),
   handler: async (argv: VerifyArgs) => {
     const context = contextFor(argv);
+    const refs = argv.ref ?? [];
+    if (argv.bundle !== undefined) return verifyBundleFile(argv, argv.bundle, refs);
+    if (refs.length === 0) {
+      throw new WtoolsError(
+        'USAGE',
+        'name at least one reference to verify, or --bundle FILE.sigstore.json FILE',
+      );
+    }
     const signers = await signersFromFlags(argv);
     const options = {
       ...(argv.policy ? { policyFile: argv.policy } : {}),
@@ -123,7 +138,7 @@ export const verifyCommand = {
     };
     const trust = await loadTrustContext(context, options);
     const outcomes: Outcome[] = await Promise.all(
-      argv.ref.map(async (ref): Promise<Outcome> => {
+      refs.map(async (ref): Promise<Outcome> => {
         try {
           return { ref, ok: true, decision: await verifyReference(context, ref, trust, options) };
         } catch (err) {
@@ -159,3 +174,49 @@ export const verifyCommand = {
     return outcomes.some((o) => !o.ok) ? ExitCode.failure : ExitCode.ok;
   },
 };
+
+/** Verification outcomes of a local file: exit 1; anything else (usage, unreadable root) is an error. */
+const BLOB_FAILURES = ['SIGNATURE_INVALID', 'SUBJECT_MISMATCH', 'UNTRUSTED_SIGNER'];
+
+/** `verify --bundle B FILE`: one local file against one bundle, with signers from the flags only. */
+async function verifyBundleFile(argv: VerifyArgs, bundle: string, refs: string[]): Promise<number> {
+  const file = refs[0];
+  if (file === undefined || refs.length > 1) {
+    throw new WtoolsError(
+      'USAGE',
+      `--bundle verifies exactly one local file, found ${refs.length === 0 ? 'none' : refs.join(', ')}`,
+    );
+  }
+  const signers = await signersFromFlags(argv);
+  const options = {
+    ...(argv.policy ? { policyFile: argv.policy } : {}),
+    ...(argv['trusted-root'] ? { trustedRootFile: argv['trusted-root'] } : {}),
+    ...(signers ? { signers } : {}),
+    allowUnsigned: argv['allow-unsigned'],
+  };
+  let result: BlobVerification;
+  try {
+    result = await verifyBlob(contextFor(argv), file, bundle, options);
+  } catch (err) {
+    if (!isWtoolsError(err) || !BLOB_FAILURES.includes(err.code)) throw err;
+    if (argv.json || argv.format === 'json') {
+      printJson({
+        ok: false,
+        results: [{ file, bundle, ok: false, error: { code: err.code, message: err.message } }],
+      });
+    } else if (argv.format === 'github') {
+      printLine(`::error title=wtools verify ${file}::${err.message.replace(/\r?\n/g, '%0A')}`);
+    } else {
+      printLine(`${colors(argv).red('✘')} ${file}: ${err.code}: ${err.message}`);
+    }
+    return ExitCode.failure;
+  }
+  if (argv.json || argv.format === 'json') {
+    printJson({ ok: true, results: [{ ...result, ok: true }] });
+  } else if (!argv.quiet) {
+    printLine(
+      `${colors(argv).green('✔')} ${file}@${result.digest}  ${describeSigner(result.signer)}  (${bundle})`,
+    );
+  }
+  return ExitCode.ok;
+}

@@ -7,3 +7,5 @@ export * from './login.js';
 export * from './package-files.js';
 export * from './verify.js';
 export * from './sign.js';
+export * from './trust-root.js';
+export * from './verify-blob.js';

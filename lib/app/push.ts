@@ -11,6 +11,7 @@ import {
   withDigest,
 } from '../oci/index.js';
 import type { WtoolsContext } from './context.js';
+import { type SignReferenceOptions, type SignResult, checkSignOptions, signReference } from './sign.js';
 
 export interface PushOptions {
   annotations?: Record<string, string>;
@@ -106,4 +107,44 @@ export async function push(
     exports: names.exports,
     imports: names.imports,
   };
+}
+
+export interface PushSignedResult extends PushResult {
+  /** The signature pushed as a referrer of exactly `digest`. */
+  signature: SignResult;
+}
+
+/**
+ * `wtools push --sign`: checks the signing key first (a wrong passphrase pushes nothing), pushes,
+ * then signs the digest the push produced, by digest: the tag is never resolved again, so a tag moved
+ * by someone else in between cannot get the signature.
+ */
+export async function pushSigned(
+  context: WtoolsContext,
+  file: string,
+  input: string,
+  options: PushOptions,
+  signOptions: SignReferenceOptions,
+): Promise<PushSignedResult> {
+  checkSignOptions(signOptions);
+  const pushed = await push(context, file, input, options);
+  let signature: SignResult;
+  try {
+    signature = await signReference(context, pushed.pinned, signOptions);
+  } catch (err) {
+    if (!(err instanceof WtoolsError)) throw err;
+    throw new WtoolsError(
+      err.code,
+      `pushed ${pushed.pinned}, but signing it failed: ${err.message} (sign it later with \`wtools sign ${pushed.pinned}\`)`,
+      { cause: err, details: { ...err.details, pushed: pushed.pinned } },
+    );
+  }
+  if (signature.digest !== pushed.digest) {
+    // signReference resolved the pinned digest; anything else would be a bug worth stopping on.
+    throw new WtoolsError(
+      'SIGNING_FAILED',
+      `signed ${signature.digest}, but the push produced ${pushed.digest}`,
+    );
+  }
+  return { ...pushed, signature };
 }

@@ -17,6 +17,7 @@ import {
 import {
   type BundleSigner,
   type SignedBundle,
+  type SigningKey,
   generateKeyPair,
   keyId,
   loadPrivateKey,
@@ -72,13 +73,8 @@ export async function signReference(
   input: string,
   options: SignReferenceOptions,
 ): Promise<SignResult> {
-  if (Boolean(options.key) === Boolean(options.keyless)) {
-    throw new WtoolsError('USAGE', 'sign with exactly one of a key or an identity token (keyless)');
-  }
   // The key is read before the registry is touched: a wrong passphrase costs no network round trip.
-  const key = options.key
-    ? loadPrivateKey(options.key.pem, options.key.passphrase, options.key.name ?? 'the signing key')
-    : undefined;
+  const key = checkSignOptions(options);
 
   const ref = parseReference(input);
   const target = context.target(ref);
@@ -115,6 +111,19 @@ export async function signReference(
     signer: signed.signer,
     predicateType: signed.predicateType,
   };
+}
+
+/**
+ * Checks that exactly one way of signing is given and that the private key (if any) opens with its
+ * passphrase: what a caller runs before it changes anything a failed signature would leave half done.
+ */
+export function checkSignOptions(options: SignReferenceOptions): SigningKey | undefined {
+  if (Boolean(options.key) === Boolean(options.keyless)) {
+    throw new WtoolsError('USAGE', 'sign with exactly one of a key or an identity token (keyless)');
+  }
+  return options.key
+    ? loadPrivateKey(options.key.pem, options.key.passphrase, options.key.name ?? 'the signing key')
+    : undefined;
 }
 
 function bundleReferrer(subject: Descriptor, signed: SignedBundle, created: string) {

@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'NO_MATCHING_RULE'
   | 'POLICY_INVALID'
   | 'TRUST_ROOT_INVALID'
+  | 'TRUST_UPDATE_FAILED'
   // signing
   | 'KEY_INVALID'
   | 'KEY_UNSUPPORTED'

@@ -47,3 +47,13 @@ export function credentialsFile(paths: WtoolsPaths): string {
 export function userTrustPolicyFile(paths: WtoolsPaths): string {
   return path.join(paths.config, 'trust-policy.yaml');
 }
+
+/** The Sigstore trusted root written by `wtools trust update`; preferred over the shipped one. */
+export function updatedTrustRootFile(paths: WtoolsPaths): string {
+  return path.join(paths.data, 'trust', 'trusted_root.json');
+}
+
+/** TUF metadata (root, timestamp, snapshot, targets) kept between `wtools trust update` runs. */
+export function tufCacheDir(paths: WtoolsPaths): string {
+  return path.join(paths.cache, 'tuf');
+}

@@ -9,6 +9,7 @@ export {
   type VerifyOptions,
   anchoredPattern,
   identifySigner,
+  verifyArtifact,
   verifyEvidence,
 } from './verify.js';
 export { type KeyPairPem, type SigningKey, generateKeyPair, keyId, loadPrivateKey } from './keys.js';
@@ -25,3 +26,9 @@ export {
   signManifestKeyless,
   signatureStatement,
 } from './sign.js';
+export {
+  type FetchedTrustRoot,
+  type TufFetchOptions,
+  PUBLIC_GOOD_TUF_MIRROR,
+  fetchTrustRootThroughTuf,
+} from './tuf.js';

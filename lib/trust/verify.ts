@@ -93,6 +93,48 @@ export function identifySigner(
   );
 }
 
+/**
+ * `verify --bundle`: checks a Sigstore bundle against a local file's bytes (like cosign
+ * verify-blob). The subject is the file's sha256, or its sha512 when the bundle states only that
+ * algorithm (npm provenance); either way the digest is computed here from the bytes.
+ */
+export function verifyArtifact(
+  bytes: Uint8Array,
+  bundleJson: string,
+  source: string,
+  requirements: readonly SignerRequirement[],
+  root: TrustRoot,
+): VerifiedSigner & { digest: Digest } {
+  const digest = digestOf(bytes, statedDigestAlgorithm(bundleJson));
+  const signer = verifyEvidence(digest, { kind: 'bundle', bundleJson, source }, requirements, root, {
+    subjectBytes: bytes,
+  });
+  return { ...signer, digest };
+}
+
+/** sha512 when the bundle's message digest or every in-toto subject uses it; sha256 otherwise. */
+function statedDigestAlgorithm(bundleJson: string): 'sha256' | 'sha512' {
+  try {
+    const json = JSON.parse(bundleJson) as {
+      messageSignature?: { messageDigest?: { algorithm?: unknown } };
+      dsseEnvelope?: { payload?: unknown };
+    };
+    const algorithm = json.messageSignature?.messageDigest?.algorithm;
+    if (algorithm !== undefined) return algorithm === 'SHA2_512' ? 'sha512' : 'sha256';
+    const payload = json.dsseEnvelope?.payload;
+    if (typeof payload !== 'string') return 'sha256';
+    const statement = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as { subject?: unknown };
+    const subjects = Array.isArray(statement.subject) ? (statement.subject as unknown[]) : [];
+    const has = (name: string) =>
+      subjects.some(
+        (s) => typeof (s as { digest?: Record<string, unknown> } | null)?.digest?.[name] === 'string',
+      );
+    return !has('sha256') && has('sha512') ? 'sha512' : 'sha256';
+  } catch {
+    return 'sha256'; // verifyEvidence reports what is wrong with the bundle
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Requirements
 
