@@ -162,7 +162,10 @@ export const verifyCommand = {
       for (const o of outcomes) {
         if (o.ok) {
           const d = o.decision;
-          const who = d.signer ? describeSigner(d.signer) : 'unsigned, allowed';
+          // kind: how it was signed (Sigstore bundle or cosign legacy signature; key or keyless).
+          const who = d.signer
+            ? `${d.signer.format} ${d.signer.method}: ${describeSigner(d.signer)}`
+            : 'unsigned, allowed';
           if (!argv.quiet) printLine(`${c.green('✔')} ${d.reference}@${d.digest}  ${who}  (${d.rule})`);
         } else if (format === 'github') {
           printLine(`::error title=wtools verify ${o.ref}::${o.error.message.replace(/\r?\n/g, '%0A')}`);
