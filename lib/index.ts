@@ -11,4 +11,4 @@ export type {
   GcResult,
 } from './oci/index.js';
 export type { BundleSigner, SignerRequirement, VerifiedSigner } from './trust/index.js';
-export { PUBLIC_GOOD_FULCIO_URL, PUBLIC_GOOD_REKOR_URL, SIGN_PREDICATE_TYPE } from './trust/index.js';
+export * from './trust/constants.js';

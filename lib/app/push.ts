@@ -126,7 +126,7 @@ export async function pushSigned(
   options: PushOptions,
   signOptions: SignReferenceOptions,
 ): Promise<PushSignedResult> {
-  checkSignOptions(signOptions);
+  await checkSignOptions(signOptions);
   const pushed = await push(context, file, input, options);
   let signature: SignResult;
   try {

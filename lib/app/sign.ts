@@ -14,16 +14,8 @@ import {
   withDigest,
   withTag,
 } from '../oci/index.js';
-import {
-  type BundleSigner,
-  type SignedBundle,
-  type SigningKey,
-  generateKeyPair,
-  keyId,
-  loadPrivateKey,
-  signManifestKeyed,
-  signManifestKeyless,
-} from '../trust/index.js';
+import type { BundleSigner, SignedBundle, SigningKey } from '../trust/index.js';
+import { loadTrustApi } from './trust-api.js';
 import type { WtoolsContext } from './context.js';
 
 /** How cosign 3.x and actions/attest attach a bundle: the referrer's artifact type and its layer's type. */
@@ -74,7 +66,7 @@ export async function signReference(
   options: SignReferenceOptions,
 ): Promise<SignResult> {
   // The key is read before the registry is touched: a wrong passphrase costs no network round trip.
-  const key = checkSignOptions(options);
+  const key = await checkSignOptions(options);
 
   const ref = parseReference(input);
   const target = context.target(ref);
@@ -84,8 +76,12 @@ export async function signReference(
 
   const timeout = options.timeoutMs ? { timeoutMs: options.timeoutMs } : {};
   const signed: SignedBundle = options.keyless
-    ? await signManifestKeyless(subject.digest, subjectName, { ...options.keyless, ...timeout })
-    : await signManifestKeyed(subject.digest, subjectName, key!, {
+    ? await (
+        await loadTrustApi()
+      ).signManifestKeyless(subject.digest, subjectName, { ...options.keyless, ...timeout })
+    : await (
+        await loadTrustApi()
+      ).signManifestKeyed(subject.digest, subjectName, key!, {
         ...(options.key?.rekorURL ? { rekorURL: options.key.rekorURL } : {}),
         ...(options.key?.tsaServerURL ? { tsaServerURL: options.key.tsaServerURL } : {}),
         ...timeout,
@@ -117,12 +113,16 @@ export async function signReference(
  * Checks that exactly one way of signing is given and that the private key (if any) opens with its
  * passphrase: what a caller runs before it changes anything a failed signature would leave half done.
  */
-export function checkSignOptions(options: SignReferenceOptions): SigningKey | undefined {
+export async function checkSignOptions(options: SignReferenceOptions): Promise<SigningKey | undefined> {
   if (Boolean(options.key) === Boolean(options.keyless)) {
     throw new WtoolsError('USAGE', 'sign with exactly one of a key or an identity token (keyless)');
   }
   return options.key
-    ? loadPrivateKey(options.key.pem, options.key.passphrase, options.key.name ?? 'the signing key')
+    ? (await loadTrustApi()).loadPrivateKey(
+        options.key.pem,
+        options.key.passphrase,
+        options.key.name ?? 'the signing key',
+      )
     : undefined;
 }
 
@@ -188,7 +188,7 @@ export async function writeKeyPair(prefix: string, passphrase?: string): Promise
       );
     }
   }
-  const pair = generateKeyPair(passphrase);
+  const pair = (await loadTrustApi()).generateKeyPair(passphrase);
   await writeNew(privateKeyPath, pair.privateKeyPem, 0o600);
   try {
     await writeNew(publicKeyPath, pair.publicKeyPem, 0o644);
@@ -199,7 +199,7 @@ export async function writeKeyPair(prefix: string, passphrase?: string): Promise
   return {
     privateKeyPath,
     publicKeyPath,
-    keyId: keyId(pair.publicKeyPem),
+    keyId: (await loadTrustApi()).keyId(pair.publicKeyPem),
     encrypted: passphrase !== undefined,
   };
 }

@@ -9,16 +9,9 @@ import {
   writeFileAtomic,
 } from '../core/index.js';
 import { tufCacheDir, updatedTrustRootFile } from '../store/index.js';
-import {
-  type TrustRoot,
-  PUBLIC_GOOD_TUF_MIRROR,
-  fetchTrustRootThroughTuf,
-  publicGoodTrustRoot,
-  trustRootFromJson,
-} from '../trust/index.js';
+import type { TrustRoot } from '../trust/index.js';
 import type { WtoolsContext } from './context.js';
-
-export { PUBLIC_GOOD_TUF_MIRROR };
+import { loadTrustApi } from './trust-api.js';
 
 /**
  * The trusted root for this run: `--trusted-root FILE` when given, else the root written by the
@@ -26,19 +19,19 @@ export { PUBLIC_GOOD_TUF_MIRROR };
  */
 export async function loadTrustRoot(context: WtoolsContext, trustedRootFile?: string): Promise<TrustRoot> {
   if (trustedRootFile) {
-    return trustRootFromJson(await readRootFile(trustedRootFile), trustedRootFile);
+    return (await loadTrustApi()).trustRootFromJson(await readRootFile(trustedRootFile), trustedRootFile);
   }
   const updated = updatedTrustRootFile(context.paths);
   let text: string;
   try {
     text = await readFile(updated, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return publicGoodTrustRoot();
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return (await loadTrustApi()).publicGoodTrustRoot();
     throw rootUnreadable(updated, err);
   }
   // A broken updated root is an error, not a silent fall back to another root.
   try {
-    return trustRootFromJson(text, `${updated} (wtools trust update)`);
+    return (await loadTrustApi()).trustRootFromJson(text, `${updated} (wtools trust update)`);
   } catch (err) {
     throw new TrustError(
       'TRUST_ROOT_INVALID',
@@ -104,9 +97,11 @@ export async function updateTrustRoot(
     try {
       previous = await loadTrustRoot(context);
     } catch {
-      previous = publicGoodTrustRoot(); // a broken earlier update is about to be replaced
+      previous = (await loadTrustApi()).publicGoodTrustRoot(); // a broken earlier update is about to be replaced
     }
-    const fetched = await fetchTrustRootThroughTuf({
+    const fetched = await (
+      await loadTrustApi()
+    ).fetchTrustRootThroughTuf({
       cacheDir,
       ...(options.mirrorURL ? { mirrorURL: options.mirrorURL } : {}),
       ...(options.tufRootFile ? { tufRootFile: path.resolve(options.tufRootFile) } : {}),

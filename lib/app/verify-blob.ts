@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Digest, WtoolsError, describeError } from '../core/index.js';
-import { type VerifiedSigner, verifyArtifact } from '../trust/index.js';
+import type { VerifiedSigner } from '../trust/index.js';
+import { loadTrustApi } from './trust-api.js';
 import type { WtoolsContext } from './context.js';
 import { loadTrustRoot } from './trust-root.js';
 import type { TrustOptions } from './verify.js';
@@ -50,7 +51,7 @@ export async function verifyBlob(
   const bundleJson = await readInput(bundleFile, 'bundle');
   const bytes = await readInput(file, 'file');
   const root = await loadTrustRoot(context, options.trustedRootFile);
-  const { digest, ...signer } = verifyArtifact(
+  const { digest, ...signer } = (await loadTrustApi()).verifyArtifact(
     bytes,
     new TextDecoder().decode(bundleJson),
     bundleFile,

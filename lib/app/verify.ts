@@ -11,20 +11,9 @@ import {
   referenceSelector,
 } from '../oci/index.js';
 import { appendAudit, userTrustPolicyFile } from '../store/index.js';
-import {
-  type Evidence,
-  type SignerRequirement,
-  type TrustPolicy,
-  type TrustRoot,
-  type VerifiedSigner,
-  findRule,
-  appendRule,
-  defaultTrustPolicyPath,
-  identifySigner,
-  loadTrustPolicy,
-  verifyEvidence,
-} from '../trust/index.js';
+import type { Evidence, SignerRequirement, TrustPolicy, TrustRoot, VerifiedSigner } from '../trust/index.js';
 import type { WtoolsContext } from './context.js';
+import { type TrustApi, loadTrustApi } from './trust-api.js';
 import { loadTrustRoot } from './trust-root.js';
 
 export interface TrustOptions {
@@ -52,17 +41,20 @@ export interface TrustDecision {
 export interface TrustContext {
   policy: TrustPolicy;
   root: TrustRoot;
+  /** lib/trust's functions, loaded when a context is made (see trust-api.ts). */
+  api: TrustApi;
 }
 
 export async function loadTrustContext(context: WtoolsContext, options: TrustOptions): Promise<TrustContext> {
   // --policy replaces; otherwise the user's rules (if that file exists) come before the defaults.
   const userFile = userTrustPolicyFile(context.paths);
+  const api = await loadTrustApi();
   const policy = options.policyFile
-    ? await loadTrustPolicy([options.policyFile])
-    : await loadTrustPolicy([userFile, defaultTrustPolicyPath()], { optional: [userFile] });
+    ? await api.loadTrustPolicy([options.policyFile])
+    : await api.loadTrustPolicy([userFile, api.defaultTrustPolicyPath()], { optional: [userFile] });
   // --trusted-root, else the root of the last `wtools trust update`, else the shipped one.
   const root = await loadTrustRoot(context, options.trustedRootFile);
-  return { policy, root };
+  return { policy, root, api };
 }
 
 export function toEvidence(raw: RawEvidence): Evidence {
@@ -106,7 +98,7 @@ export function decideTrust(
   let signers: readonly SignerRequirement[] | undefined = options.signers;
   let ruleName = 'command line';
   if (!signers || signers.length === 0) {
-    const rule = findRule(trust.policy, policySubject(ref));
+    const rule = trust.api.findRule(trust.policy, policySubject(ref));
     if (!rule) {
       if (evidence.length === 0) {
         if (options.allowUnsigned) return { ...base, status: 'unsigned-allowed', rule: '--allow-unsigned' };
@@ -127,7 +119,13 @@ export function decideTrust(
   const failures: WtoolsError[] = [];
   for (const item of evidence) {
     try {
-      const signer = verifyEvidence(digest, item, signers, trust.root, subjectBytes ? { subjectBytes } : {});
+      const signer = trust.api.verifyEvidence(
+        digest,
+        item,
+        signers,
+        trust.root,
+        subjectBytes ? { subjectBytes } : {},
+      );
       return { ...base, status: 'verified', signer, rule: ruleName };
     } catch (err) {
       if (!isWtoolsError(err)) throw err;
@@ -164,7 +162,7 @@ function noMatchingRule(
   const signers: VerifiedSigner[] = [];
   for (const item of evidence) {
     try {
-      signers.push(identifySigner(digest, item, trust.root, subjectBytes ? { subjectBytes } : {}));
+      signers.push(trust.api.identifySigner(digest, item, trust.root, subjectBytes ? { subjectBytes } : {}));
     } catch {
       // evidence that does not verify at all identifies nobody
     }
@@ -226,6 +224,7 @@ export async function trustAlways(
   requirement: SignerRequirement,
 ): Promise<string> {
   const file = userTrustPolicyFile(context.paths);
+  const { appendRule } = await loadTrustApi();
   await appendRule(file, {
     name: `accepted on ${new Date().toISOString().slice(0, 10)}`,
     match: [subject],

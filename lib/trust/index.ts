@@ -19,16 +19,9 @@ export {
   type KeylessSignOptions,
   type SignedBundle,
   IN_TOTO_STATEMENT_V1,
-  PUBLIC_GOOD_FULCIO_URL,
-  PUBLIC_GOOD_REKOR_URL,
-  SIGN_PREDICATE_TYPE,
   signManifestKeyed,
   signManifestKeyless,
   signatureStatement,
 } from './sign.js';
-export {
-  type FetchedTrustRoot,
-  type TufFetchOptions,
-  PUBLIC_GOOD_TUF_MIRROR,
-  fetchTrustRootThroughTuf,
-} from './tuf.js';
+export { type FetchedTrustRoot, type TufFetchOptions, fetchTrustRootThroughTuf } from './tuf.js';
+export * from './constants.js';

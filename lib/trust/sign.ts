@@ -1,3 +1,4 @@
+import { SIGN_PREDICATE_TYPE } from './constants.js';
 /**
  * Signing: a Sigstore bundle v0.3 whose DSSE envelope carries an in-toto statement about one OCI
  * manifest digest — the shape cosign 3.x (`cosign sign` with the new bundle format) and GitHub's
@@ -22,16 +23,8 @@ import {
 } from '../core/index.js';
 import type { SigningKey } from './keys.js';
 
-/**
- * The predicate type of a plain signature, as cosign 3.x writes it for `cosign sign`: the
- * statement only says "this signer signed this digest" (empty predicate).
- */
-export const SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
-
-export const PUBLIC_GOOD_FULCIO_URL = 'https://fulcio.sigstore.dev';
-export const PUBLIC_GOOD_REKOR_URL = 'https://rekor.sigstore.dev';
 
 const FULCIO_ISSUER_V2 = '1.3.6.1.4.1.57264.1.8';
 const FULCIO_ISSUER_V1 = '1.3.6.1.4.1.57264.1.1';

@@ -1,3 +1,5 @@
+import type * as SigstoreTuf from '@sigstore/tuf';
+import { PUBLIC_GOOD_TUF_MIRROR } from './constants.js';
 /**
  * Refreshing the Sigstore trusted root through TUF (@sigstore/tuf, which wraps tuf-js): the
  * repository's root.json chain, timestamp, snapshot and targets are checked, then the
@@ -6,9 +8,6 @@
  */
 import { TrustError, describeError } from '../core/index.js';
 import { type TrustRoot, trustRootFromJson } from './trusted-root.js';
-
-/** Sigstore's public-good TUF repository; @sigstore/tuf ships its initial root.json. */
-export const PUBLIC_GOOD_TUF_MIRROR = 'https://tuf-repo-cdn.sigstore.dev';
 
 const TRUSTED_ROOT_TARGET = 'trusted_root.json';
 
@@ -44,7 +43,10 @@ export async function fetchTrustRootThroughTuf(options: TufFetchOptions): Promis
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new TrustError('USAGE', `expected an http(s) TUF mirror URL, found ${mirrorURL}`);
   }
-  const { initTUF } = await import('@sigstore/tuf');
+  // A CommonJS package: Node's ESM loader names its exports, a bundler may only give `default`.
+  const tufModule = (await import('@sigstore/tuf')) as typeof SigstoreTuf & { default?: typeof SigstoreTuf };
+  const initTUF = tufModule.initTUF ?? tufModule.default?.initTUF;
+  if (!initTUF) throw new TrustError('TRUST_UPDATE_FAILED', 'the TUF client (@sigstore/tuf) did not load');
   let text: string;
   try {
     const tuf = await initTUF({
