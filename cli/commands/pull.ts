@@ -14,20 +14,10 @@ import {
 import { type GlobalFlags, colors, contextFor, wantsProgress } from '../common.js';
 import { formatBytes, printJson, printLine } from '../output.js';
 import { createProgress } from '../progress.js';
-import { type TrustFlags, signersFromFlags, trustOptions } from './verify.js';
+import { type TrustFlags, trustOptions, trustOptionsFrom } from './verify.js';
 
 interface PullArgs extends GlobalFlags, TrustFlags {
   ref: string;
-}
-
-export async function trustOptionsFrom(argv: TrustFlags): Promise<TrustOptions> {
-  const signers = await signersFromFlags(argv);
-  return {
-    ...(argv.policy ? { policyFile: argv.policy } : {}),
-    ...(argv['trusted-root'] ? { trustedRootFile: argv['trusted-root'] } : {}),
-    ...(signers ? { signers } : {}),
-    allowUnsigned: argv['allow-unsigned'],
-  };
 }
 
 /**

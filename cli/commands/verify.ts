@@ -3,6 +3,7 @@ import type { Argv } from 'yargs';
 import {
   type BlobVerification,
   type SignerRequirement,
+  type TrustOptions,
   type TrustDecision,
   WtoolsError,
   describeError,
@@ -91,6 +92,17 @@ export async function signersFromFlags(flags: TrustFlags): Promise<SignerRequire
   return signers.length > 0 ? signers : undefined;
 }
 
+/** The trust options every trust-aware command builds from its flags. */
+export async function trustOptionsFrom(argv: TrustFlags): Promise<TrustOptions> {
+  const signers = await signersFromFlags(argv);
+  return {
+    ...(argv.policy ? { policyFile: argv.policy } : {}),
+    ...(argv['trusted-root'] ? { trustedRootFile: argv['trusted-root'] } : {}),
+    ...(signers ? { signers } : {}),
+    allowUnsigned: argv['allow-unsigned'],
+  };
+}
+
 type Outcome =
   { ref: string; ok: true; decision: TrustDecision } | { ref: string; ok: false; error: WtoolsError };
 
@@ -129,13 +141,7 @@ export const verifyCommand = {
         'name at least one reference to verify, or --bundle FILE.sigstore.json FILE',
       );
     }
-    const signers = await signersFromFlags(argv);
-    const options = {
-      ...(argv.policy ? { policyFile: argv.policy } : {}),
-      ...(argv['trusted-root'] ? { trustedRootFile: argv['trusted-root'] } : {}),
-      ...(signers ? { signers } : {}),
-      allowUnsigned: argv['allow-unsigned'],
-    };
+    const options = await trustOptionsFrom(argv);
     const trust = await loadTrustContext(context, options);
     const outcomes: Outcome[] = await Promise.all(
       refs.map(async (ref): Promise<Outcome> => {
@@ -190,13 +196,7 @@ async function verifyBundleFile(argv: VerifyArgs, bundle: string, refs: string[]
       `--bundle verifies exactly one local file, found ${refs.length === 0 ? 'none' : refs.join(', ')}`,
     );
   }
-  const signers = await signersFromFlags(argv);
-  const options = {
-    ...(argv.policy ? { policyFile: argv.policy } : {}),
-    ...(argv['trusted-root'] ? { trustedRootFile: argv['trusted-root'] } : {}),
-    ...(signers ? { signers } : {}),
-    allowUnsigned: argv['allow-unsigned'],
-  };
+  const options = await trustOptionsFrom(argv);
   let result: BlobVerification;
   try {
     result = await verifyBlob(contextFor(argv), file, bundle, options);
