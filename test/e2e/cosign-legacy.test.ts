@@ -7,25 +7,20 @@ import { writeFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Digest } from '../../lib/core/index.js';
 import { COSIGN_SIMPLESIGNING_MEDIA_TYPE, MediaType, cosignSignatureTag } from '../../lib/oci/index.js';
-import { type Sandbox, describeRun, jsonOf, sandbox, uniqueRepo } from '../harness/cli.js';
-import { fixturePath } from '../harness/fixtures.js';
+import { type Sandbox, describeRun, jsonOf, sandbox } from '../harness/cli.js';
 import { blob, imageManifest, pushAll, readLayoutIndex, repository } from '../harness/oci.js';
+import {
+  IDENTITY,
+  ISSUER,
+  type VerifyJson,
+  keylessFlags,
+  pushHello,
+  writeTrustedRoot,
+} from '../harness/signing.js';
 import { type LocalSigstore, startLocalSigstore } from '../unit/trust/local-sigstore.js';
 
 const registry = inject('registryHost');
-const IDENTITY = 'release-bot@example.com';
-const ISSUER = 'https://issuer.local.test';
 
-interface VerifyJson {
-  ok: boolean;
-  results: {
-    ok: boolean;
-    digest?: string;
-    rule?: string;
-    signer?: { format: string; method: string; identity?: string; issuer?: string; tlogTime?: string };
-    error?: { code: string; message: string };
-  }[];
-}
 interface PullJson {
   digest: string;
   pinned: string;
@@ -69,37 +64,19 @@ async function pushLegacySignature(repo: string, subject: string, payload: strin
 
 /** A freshly pushed component, signed cosign-2.x style for its own digest (or `payloadDigest`). */
 async function pushedAndSigned(sb: Sandbox, prefix: string, payloadDigest?: string) {
-  const repo = uniqueRepo(prefix);
-  const ref = `${registry}/${repo}:1.0`;
-  const result = await sb.run(['push', await fixturePath('hello'), ref, '--json']);
-  expect(result.code, describeRun(result)).toBe(0);
-  const digest = jsonOf<{ digest: string }>(result).digest;
+  const { name: repo, ref, digest } = await pushHello(sb, registry, prefix);
   await pushLegacySignature(repo, digest, payloadFor(`${registry}/${repo}`, payloadDigest ?? digest));
   return { ref, repo, digest };
 }
 
-async function trustedRoot(sb: Sandbox): Promise<string> {
-  const file = sb.path('trusted_root.json');
-  await writeFile(file, sigstore.trustedRootJson);
-  return file;
-}
-
 function signerFlags(root: string, identity = IDENTITY, issuer = ISSUER): string[] {
-  return [
-    '--certificate-identity',
-    identity,
-    '--certificate-oidc-issuer',
-    issuer,
-    '--trusted-root',
-    root,
-    '--json',
-  ];
+  return [...keylessFlags(identity, issuer), '--trusted-root', root, '--json'];
 }
 
 describe('e2e: cosign 2.x legacy signatures on a real registry', () => {
   it('verify accepts exactly the signer, as a cosign-legacy signature', async () => {
     const sb = await sandbox({ trustPolicy: false });
-    const root = await trustedRoot(sb);
+    const root = await writeTrustedRoot(sb, sigstore.trustedRootJson);
     const { ref, digest } = await pushedAndSigned(sb, 'cosign-legacy');
 
     const good = await sb.run(['verify', ref, ...signerFlags(root)]);
@@ -125,22 +102,14 @@ describe('e2e: cosign 2.x legacy signatures on a real registry', () => {
     }
 
     // The public-good root (the default) does not know the mock Fulcio.
-    const publicGood = await sb.run([
-      'verify',
-      ref,
-      '--certificate-identity',
-      IDENTITY,
-      '--certificate-oidc-issuer',
-      ISSUER,
-      '--json',
-    ]);
+    const publicGood = await sb.run(['verify', ref, ...keylessFlags(), '--json']);
     expect(publicGood.code, describeRun(publicGood)).toBe(1);
     expect(jsonOf<VerifyJson>(publicGood).results[0]?.ok).toBe(false);
   });
 
   it('a payload naming another digest is a SUBJECT_MISMATCH', async () => {
     const sb = await sandbox({ trustPolicy: false });
-    const root = await trustedRoot(sb);
+    const root = await writeTrustedRoot(sb, sigstore.trustedRootJson);
     const other = `sha256:${'ab'.repeat(32)}`;
     const { ref } = await pushedAndSigned(sb, 'cosign-legacy-mismatch', other);
 
@@ -158,7 +127,7 @@ describe('e2e: cosign 2.x legacy signatures on a real registry', () => {
 
   it('pull stores it with its signer and keeps the .sig to re-verify offline', async () => {
     const sb = await sandbox({ trustPolicy: false });
-    const root = await trustedRoot(sb);
+    const root = await writeTrustedRoot(sb, sigstore.trustedRootJson);
     const { ref, repo, digest } = await pushedAndSigned(sb, 'cosign-legacy-pull');
 
     const pulled = await sb.run(['pull', ref, ...signerFlags(root)]);

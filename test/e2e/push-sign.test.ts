@@ -1,19 +1,20 @@
-import { writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Sandbox, describeRun, jsonOf, sandbox, uniqueRepo } from '../harness/cli.js';
+import { describe, expect, inject, it } from 'vitest';
+import { describeRun, jsonOf, sandbox, uniqueRepo } from '../harness/cli.js';
 import { fixturePath } from '../harness/fixtures.js';
-import { type SigstoreServer, startSigstoreServer } from '../harness/sigstore-server.js';
+import {
+  BUNDLE_TYPE,
+  type ErrorJson,
+  IDENTITY,
+  ISSUER,
+  type VerifyJson,
+  keygen,
+  keylessFlags,
+  useSigstoreServer,
+  writeTrustedRoot,
+} from '../harness/signing.js';
 
 const registry = inject('registryHost');
-const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
-const IDENTITY = 'release-bot@example.com';
-const ISSUER = 'https://issuer.local.test';
 
-interface KeygenJson {
-  privateKeyPath: string;
-  publicKeyPath: string;
-  keyId: string;
-}
 interface PushSignJson {
   reference: string;
   pinned: string;
@@ -25,26 +26,9 @@ interface PushSignJson {
     signer: { method: 'key'; keyId: string } | { method: 'keyless'; identity: string; issuer: string };
   };
 }
-interface VerifyJson {
-  ok: boolean;
-  results: { ok: boolean; digest?: string; signer?: { method: string } }[];
-}
 interface ReferrersJson {
   digest: string;
   referrers: { digest: string; artifactType?: string }[];
-}
-interface ErrorJson {
-  ok: false;
-  error: { code: string; message: string };
-}
-
-async function keygen(sb: Sandbox, prefix: string, passphrase?: string): Promise<KeygenJson> {
-  const args = ['keygen', '--output-prefix', sb.path(prefix), '--json'];
-  const result = await sb.run(passphrase === undefined ? args : [...args, '--passphrase-stdin'], {
-    ...(passphrase !== undefined ? { input: `${passphrase}\n` } : {}),
-  });
-  expect(result.code, describeRun(result)).toBe(0);
-  return jsonOf<KeygenJson>(result);
 }
 
 describe('e2e: push --sign', () => {
@@ -106,38 +90,28 @@ describe('e2e: push --sign', () => {
     const sb = await sandbox();
     const key = await keygen(sb, 'enc', 'correct horse');
     const ref = `${registry}/${uniqueRepo('push-sign-pass')}:1.0`;
-    const wrong = await sb.run(
-      [
-        'push',
-        await fixturePath('hello'),
-        ref,
-        '--sign',
-        '--key',
-        key.privateKeyPath,
-        '--passphrase-stdin',
-        '--json',
-      ],
-      { input: 'battery staple\n' },
-    );
+    const pushSigned = async (passphrase: string) =>
+      sb.run(
+        [
+          'push',
+          await fixturePath('hello'),
+          ref,
+          '--sign',
+          '--key',
+          key.privateKeyPath,
+          '--passphrase-stdin',
+          '--json',
+        ],
+        { input: `${passphrase}\n` },
+      );
+    const wrong = await pushSigned('battery staple');
     expect(wrong.code, describeRun(wrong)).toBe(2);
     expect(jsonOf<ErrorJson>(wrong).error.code).toBe('KEY_PASSPHRASE');
     const absent = await sb.run(['referrers', ref, '--json']);
     expect(absent.code, describeRun(absent)).not.toBe(0);
     expect(jsonOf<ErrorJson>(absent).error.code).toBe('NOT_FOUND');
 
-    const right = await sb.run(
-      [
-        'push',
-        await fixturePath('hello'),
-        ref,
-        '--sign',
-        '--key',
-        key.privateKeyPath,
-        '--passphrase-stdin',
-        '--json',
-      ],
-      { input: 'correct horse\n' },
-    );
+    const right = await pushSigned('correct horse');
     expect(right.code, describeRun(right)).toBe(0);
     const verified = await sb.run(['verify', ref, '--key', key.publicKeyPath]);
     expect(verified.code, describeRun(verified)).toBe(0);
@@ -164,16 +138,12 @@ describe('e2e: push --sign', () => {
 });
 
 describe('e2e: push --sign keyless against a local Sigstore', () => {
-  let sigstore: SigstoreServer;
-  beforeAll(async () => {
-    sigstore = await startSigstoreServer();
-  });
-  afterAll(() => sigstore?.close());
+  const server = useSigstoreServer();
 
   it('signs with SIGSTORE_ID_TOKEN and the URL flags; verify accepts that identity', async () => {
+    const sigstore = server();
     const sb = await sandbox();
-    const root = sb.path('trusted_root.json');
-    await writeFile(root, sigstore.trustedRootJson);
+    const root = await writeTrustedRoot(sb, sigstore.trustedRootJson);
     const ref = `${registry}/${uniqueRepo('push-sign-keyless')}:1.0`;
     const pushed = await sb.run(
       [
@@ -195,17 +165,7 @@ describe('e2e: push --sign keyless against a local Sigstore', () => {
       digest: result.digest,
       signer: { method: 'keyless', identity: IDENTITY, issuer: ISSUER },
     });
-    const verified = await sb.run([
-      'verify',
-      ref,
-      '--certificate-identity',
-      IDENTITY,
-      '--certificate-oidc-issuer',
-      ISSUER,
-      '--trusted-root',
-      root,
-      '--json',
-    ]);
+    const verified = await sb.run(['verify', ref, ...keylessFlags(), '--trusted-root', root, '--json']);
     expect(verified.code, describeRun(verified)).toBe(0);
     expect(jsonOf<VerifyJson>(verified).results[0]).toMatchObject({ ok: true, digest: result.digest });
   });

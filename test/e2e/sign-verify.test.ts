@@ -1,60 +1,27 @@
 import { stat, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type Sandbox, describeRun, jsonOf, sandbox, uniqueRepo } from '../harness/cli.js';
-import { fixturePath } from '../harness/fixtures.js';
-import { type SigstoreServer, startSigstoreServer } from '../harness/sigstore-server.js';
+import { describe, expect, inject, it } from 'vitest';
+import { describeRun, jsonOf, sandbox } from '../harness/cli.js';
+import {
+  BUNDLE_TYPE,
+  type ErrorJson,
+  IDENTITY,
+  ISSUER,
+  type VerifyJson,
+  keygen,
+  keylessFlags,
+  pushHello,
+  useSigstoreServer,
+  writeTrustedRoot,
+} from '../harness/signing.js';
 
 const registry = inject('registryHost');
-const BUNDLE_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
-const IDENTITY = 'release-bot@example.com';
-const ISSUER = 'https://issuer.local.test';
 
-interface KeygenJson {
-  privateKeyPath: string;
-  publicKeyPath: string;
-  keyId: string;
-  encrypted: boolean;
-}
 interface SignJson {
   reference: string;
   digest: string;
   pinned: string;
   referrer: { digest: string; artifactType: string };
   signer: { method: 'key'; keyId: string } | { method: 'keyless'; identity: string; issuer: string };
-}
-interface VerifyJson {
-  ok: boolean;
-  results: {
-    reference: string;
-    ok: boolean;
-    digest?: string;
-    rule?: string;
-    signer?: { method: string; keyName?: string; identity?: string; issuer?: string };
-    error?: { code: string; message: string };
-  }[];
-}
-interface ErrorJson {
-  ok: false;
-  exitCode: number;
-  error: { code: string; message: string };
-}
-
-async function keygen(sb: Sandbox, prefix: string, passphrase?: string): Promise<KeygenJson> {
-  const args = ['keygen', '--output-prefix', sb.path(prefix), '--json'];
-  const result = await sb.run(passphrase === undefined ? args : [...args, '--passphrase-stdin'], {
-    ...(passphrase !== undefined ? { input: `${passphrase}\n` } : {}),
-  });
-  expect(result.code, describeRun(result)).toBe(0);
-  return jsonOf<KeygenJson>(result);
-}
-
-/** A freshly pushed component: its tag reference and digest. */
-async function pushed(sb: Sandbox, prefix: string): Promise<{ ref: string; repo: string; digest: string }> {
-  const repo = `${registry}/${uniqueRepo(prefix)}`;
-  const ref = `${repo}:1.0`;
-  const result = await sb.run(['push', await fixturePath('hello'), ref, '--json']);
-  expect(result.code, describeRun(result)).toBe(0);
-  return { ref, repo, digest: jsonOf<{ digest: string }>(result).digest };
 }
 
 describe('e2e: keygen → push → sign --key → verify', () => {
@@ -72,7 +39,7 @@ describe('e2e: keygen → push → sign --key → verify', () => {
     expect(again.code, describeRun(again)).toBe(2);
     expect(jsonOf<ErrorJson>(again).error.message).toContain('refusing to overwrite');
 
-    const { ref, digest } = await pushed(sb, 'sign-keyed');
+    const { ref, digest } = await pushHello(sb, registry, 'sign-keyed');
     const signed = await sb.run(['sign', ref, '--key', release.privateKeyPath, '--json']);
     expect(signed.code, describeRun(signed)).toBe(0);
     const sign = jsonOf<SignJson>(signed);
@@ -109,7 +76,7 @@ describe('e2e: keygen → push → sign --key → verify', () => {
     const sb = await sandbox();
     const key = await keygen(sb, 'enc', 'correct horse');
     expect(key.encrypted).toBe(true);
-    const { ref } = await pushed(sb, 'sign-passphrase');
+    const { ref } = await pushHello(sb, registry, 'sign-passphrase');
 
     const missing = await sb.run(['sign', ref, '--key', key.privateKeyPath, '--json']);
     expect(missing.code, describeRun(missing)).toBe(2);
@@ -133,7 +100,7 @@ describe('e2e: keygen → push → sign --key → verify', () => {
   it('a policy file with a keys: rule verifies without --key', async () => {
     const sb = await sandbox();
     const release = await keygen(sb, 'release');
-    const { ref, repo } = await pushed(sb, 'sign-policy');
+    const { ref, repo } = await pushHello(sb, registry, 'sign-policy');
     const signed = await sb.run(['sign', ref, '--key', release.privateKeyPath]);
     expect(signed.code, describeRun(signed)).toBe(0);
 
@@ -174,7 +141,7 @@ describe('e2e: keygen → push → sign --key → verify', () => {
   it('refuses usage mistakes with exit 2', async () => {
     const sb = await sandbox();
     const release = await keygen(sb, 'release');
-    const { ref } = await pushed(sb, 'sign-usage');
+    const { ref } = await pushHello(sb, registry, 'sign-usage');
     for (const args of [
       ['sign', ref, '--json'],
       ['sign', ref, '--key', release.publicKeyPath, '--json'],
@@ -189,17 +156,13 @@ describe('e2e: keygen → push → sign --key → verify', () => {
 });
 
 describe('e2e: keyless sign against a local Sigstore (mock Fulcio and Rekor on 127.0.0.1)', () => {
-  let sigstore: SigstoreServer;
-  beforeAll(async () => {
-    sigstore = await startSigstoreServer();
-  });
-  afterAll(() => sigstore?.close());
+  const server = useSigstoreServer();
 
   it('signs with an identity token, and verify accepts exactly that identity and issuer', async () => {
+    const sigstore = server();
     const sb = await sandbox();
-    const root = sb.path('trusted_root.json');
-    await writeFile(root, sigstore.trustedRootJson);
-    const { ref, digest } = await pushed(sb, 'sign-keyless');
+    const root = await writeTrustedRoot(sb, sigstore.trustedRootJson);
+    const { ref, digest } = await pushHello(sb, registry, 'sign-keyless');
 
     const signed = await sb.run(
       [
@@ -222,17 +185,7 @@ describe('e2e: keyless sign against a local Sigstore (mock Fulcio and Rekor on 1
     });
 
     const verify = (identity: string, issuer = ISSUER) =>
-      sb.run([
-        'verify',
-        ref,
-        '--certificate-identity',
-        identity,
-        '--certificate-oidc-issuer',
-        issuer,
-        '--trusted-root',
-        root,
-        '--json',
-      ]);
+      sb.run(['verify', ref, ...keylessFlags(identity, issuer), '--trusted-root', root, '--json']);
     const good = await verify(IDENTITY);
     expect(good.code, describeRun(good)).toBe(0);
     expect(jsonOf<VerifyJson>(good).results[0]).toMatchObject({
@@ -252,22 +205,15 @@ describe('e2e: keyless sign against a local Sigstore (mock Fulcio and Rekor on 1
     }
 
     // Without the private root, the public-good root does not know this Fulcio.
-    const publicGood = await sb.run([
-      'verify',
-      ref,
-      '--certificate-identity',
-      IDENTITY,
-      '--certificate-oidc-issuer',
-      ISSUER,
-      '--json',
-    ]);
+    const publicGood = await sb.run(['verify', ref, ...keylessFlags(), '--json']);
     expect(publicGood.code, describeRun(publicGood)).toBe(1);
     expect(jsonOf<VerifyJson>(publicGood).results[0]?.error?.code).toBe('SIGNATURE_INVALID');
   });
 
   it('takes the token from --identity-token too, and fails clearly when Fulcio is unreachable', async () => {
+    const sigstore = server();
     const sb = await sandbox();
-    const { ref } = await pushed(sb, 'sign-keyless-flag');
+    const { ref } = await pushHello(sb, registry, 'sign-keyless-flag');
     const token = sigstore.identityToken(IDENTITY, ISSUER);
     const signed = await sb.run([
       'sign',

@@ -8,13 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signManifestKeyless } from '../../lib/trust/sign.js';
 import { describeRun, jsonOf, sandbox } from '../harness/cli.js';
-import { type SigstoreServer, startSigstoreServer } from '../harness/sigstore-server.js';
+import { keylessFlags, useSigstoreServer, writeKeylessBundle } from '../harness/signing.js';
 import { type TufRepoServer, startTufRepo } from '../harness/tuf-repo.js';
-
-const IDENTITY = 'release-bot@example.com';
-const ISSUER = 'https://issuer.local.test';
 
 describe('e2e: trust update', () => {
   it('fails clearly offline: exit 6, TRUST_UPDATE_FAILED naming the mirror, nothing written', async () => {
@@ -36,40 +32,28 @@ describe('e2e: trust update', () => {
   });
 
   describe('against a local TUF repository serving a local Sigstore root', () => {
-    let sigstore: SigstoreServer;
+    const server = useSigstoreServer();
     let tuf: TufRepoServer;
     beforeAll(async () => {
-      sigstore = await startSigstoreServer();
-      tuf = await startTufRepo({ trustedRootJson: sigstore.trustedRootJson });
+      tuf = await startTufRepo({ trustedRootJson: server().trustedRootJson });
     });
     afterAll(async () => {
       await tuf.close();
-      await sigstore.close();
     });
 
     it('installs the root, and verify uses it when no --trusted-root is given', async () => {
+      const sigstore = server();
       const sb = await sandbox();
       const file = sb.path('tool.wasm');
       await writeFile(file, 'the artifact');
       const digest = `sha256:${createHash('sha256').update('the artifact').digest('hex')}`;
-      const signed = await signManifestKeyless(digest, 'tool.wasm', {
-        identityToken: sigstore.identityToken(IDENTITY, ISSUER),
-        fulcioURL: sigstore.url,
-        rekorURL: sigstore.url,
-      });
-      const bundle = sb.path('tool.wasm.sigstore.json');
-      await writeFile(bundle, signed.bundleJson);
-      const verify = [
-        'verify',
-        '--bundle',
-        bundle,
-        file,
-        '--certificate-identity',
-        IDENTITY,
-        '--certificate-oidc-issuer',
-        ISSUER,
-        '--json',
-      ];
+      const bundle = await writeKeylessBundle(
+        sigstore,
+        digest,
+        'tool.wasm',
+        sb.path('tool.wasm.sigstore.json'),
+      );
+      const verify = ['verify', '--bundle', bundle, file, ...keylessFlags(), '--json'];
       const before = await sb.run(verify);
       expect(before.code, describeRun(before)).toBe(1); // the shipped root does not know the local CA
 

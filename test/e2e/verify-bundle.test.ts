@@ -8,31 +8,22 @@ import { createHash, sign } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { bundleToJSON } from '@sigstore/bundle';
 import { MessageSignatureBundleBuilder } from '@sigstore/sign';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateKeyPair, loadPrivateKey } from '../../lib/trust/keys.js';
-import { signManifestKeyed, signManifestKeyless } from '../../lib/trust/sign.js';
+import { signManifestKeyed } from '../../lib/trust/sign.js';
 import { type Sandbox, describeRun, jsonOf, sandbox } from '../harness/cli.js';
-import { type SigstoreServer, startSigstoreServer } from '../harness/sigstore-server.js';
+import {
+  type ErrorJson,
+  IDENTITY,
+  ISSUER,
+  type VerifyJson,
+  keylessFlags,
+  useSigstoreServer,
+  writeKeylessBundle,
+  writeTrustedRoot,
+} from '../harness/signing.js';
 
 const vector = (name: string) => new URL(`../fixtures/sigstore/${name}`, import.meta.url).pathname;
-const IDENTITY = 'release-bot@example.com';
-const ISSUER = 'https://issuer.local.test';
-
-interface VerifyJson {
-  ok: boolean;
-  results: {
-    file: string;
-    ok: boolean;
-    digest?: string;
-    signer?: { method: string; format: string; keyName?: string; identity?: string; issuer?: string };
-    error?: { code: string; message: string };
-  }[];
-}
-interface ErrorJson {
-  ok: false;
-  exitCode: number;
-  error: { code: string; message: string };
-}
 
 interface Signed {
   sb: Sandbox;
@@ -202,25 +193,13 @@ describe('e2e: verify --bundle with the real public-good vectors', () => {
 });
 
 describe('e2e: verify --bundle, keyless against a local Sigstore', () => {
-  let sigstore: SigstoreServer;
-  beforeAll(async () => {
-    sigstore = await startSigstoreServer();
-  });
-  afterAll(async () => {
-    await sigstore.close();
-  });
+  const server = useSigstoreServer();
 
   it('verifies the identity and issuer; another identity is refused (exit 1)', async () => {
+    const sigstore = server();
     const { sb, file, digest } = await signedArtifact();
-    const signed = await signManifestKeyless(digest, 'tool.wasm', {
-      identityToken: sigstore.identityToken(IDENTITY, ISSUER),
-      fulcioURL: sigstore.url,
-      rekorURL: sigstore.url,
-    });
-    const bundle = sb.path('keyless.sigstore.json');
-    const root = sb.path('trusted_root.json');
-    await writeFile(bundle, signed.bundleJson);
-    await writeFile(root, sigstore.trustedRootJson);
+    const bundle = await writeKeylessBundle(sigstore, digest, 'tool.wasm', sb.path('keyless.sigstore.json'));
+    const root = await writeTrustedRoot(sb, sigstore.trustedRootJson);
     const args = [
       'verify',
       '--bundle',
@@ -247,17 +226,7 @@ describe('e2e: verify --bundle, keyless against a local Sigstore', () => {
     expect(evil.code, describeRun(evil)).toBe(1);
     expect(jsonOf<VerifyJson>(evil).results[0]?.error?.code).toBe('UNTRUSTED_SIGNER');
     // Without --trusted-root the shipped public-good root does not know the local CA.
-    const shipped = await sb.run([
-      'verify',
-      '--bundle',
-      bundle,
-      file,
-      '--certificate-identity',
-      IDENTITY,
-      '--certificate-oidc-issuer',
-      ISSUER,
-      '--json',
-    ]);
+    const shipped = await sb.run(['verify', '--bundle', bundle, file, ...keylessFlags(), '--json']);
     expect(shipped.code, describeRun(shipped)).toBe(1);
     expect(jsonOf<VerifyJson>(shipped).results[0]?.error?.code).toBe('SIGNATURE_INVALID');
   });
