@@ -58,7 +58,8 @@ async function main(): Promise<number> {
     .epilogue(
       'Exit codes: 0 ok · 1 failure · 2 usage · 3 not found · 4 auth · 5 content refused · 6 network · 7 local state · 8 refused by trust policy',
     )
-    .wrap(Math.min(110, process.stdout.columns ?? 80)) as unknown as Argv<GlobalFlags>;
+    // yargs' ESM build wraps by cutting words in half; unwrapped help reads better.
+    .wrap(null) as unknown as Argv<GlobalFlags>;
   for (const spec of [
     pullCommand,
     pushCommand,
