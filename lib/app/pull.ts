@@ -80,8 +80,8 @@ export async function pull(
   const what = formatReference(withDigest(ref, root.digest));
 
   const rootBytes = await source.manifestBytes(root);
-  const evidence = (await findSignatureEvidence(source, root.digest)).map(toEvidence);
-  const decision = decideTrust(ref, root.digest, evidence, trust, trustOptions, rootBytes);
+  const rawEvidence = await findSignatureEvidence(source, root.digest);
+  const decision = decideTrust(ref, root.digest, rawEvidence.map(toEvidence), trust, trustOptions, rootBytes);
 
   let chosen = root;
   let manifest = parseManifest(rootBytes, root.mediaType, what);
@@ -117,7 +117,7 @@ export async function pull(
     requireComponent(file.bytes, `${what} (${file.name})`);
   }
   // The signatures travel with the content, so the store can re-verify offline when policy changes.
-  await storeSignatureEvidence(source, context.store, root.digest);
+  await storeSignatureEvidence(source, context.store, rawEvidence);
   const storedTrust = await recordTrust(context, decision);
 
   await context.store.tag(chosen, storeName(ref), {

@@ -6,6 +6,7 @@ import {
   type ImageManifest,
   MediaType,
   MemoryTarget,
+  SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
   copyGraph,
   encodeJson,
   formatReference,
@@ -19,7 +20,6 @@ import { loadTrustApi } from './trust-api.js';
 import type { WtoolsContext } from './context.js';
 
 /** How cosign 3.x and actions/attest attach a bundle: the referrer's artifact type and its layer's type. */
-export const SIGSTORE_BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 /** The OCI empty descriptor's content, `{}`. */
 const EMPTY_JSON = new TextEncoder().encode('{}');
 

@@ -1,12 +1,10 @@
-import { type Digest, isWtoolsError } from '../core/index.js';
+import type { Digest } from '../core/index.js';
 import {
   type Descriptor,
   type OciLayout,
+  type RawEvidence,
   type ReadOnlyTarget,
-  SIGSTORE_BUNDLE_ARTIFACT_TYPES,
   copyGraph,
-  cosignSignatureTag,
-  listReferrers,
 } from '../oci/index.js';
 import type { VerifiedSigner } from '../trust/index.js';
 import type { WtoolsContext } from './context.js';
@@ -51,26 +49,19 @@ export function readStoredTrust(descriptor: Descriptor): StoredTrust | undefined
 }
 
 /**
- * Copies a subject's signature evidence (Sigstore bundle referrers and cosign's .sig tag) into
- * the store, where the tag schema keeps the referrers findable for later re-verification.
+ * Copies the signature evidence a pull found (Sigstore bundle referrers, cosign's .sig tag) into
+ * the store, where the tag schema keeps it findable for later re-verification.
  */
 export async function storeSignatureEvidence(
   source: ReadOnlyTarget,
   store: OciLayout,
-  subject: Digest,
+  evidence: readonly RawEvidence[],
 ): Promise<void> {
-  for (const referrer of await listReferrers(source, subject)) {
-    if (!SIGSTORE_BUNDLE_ARTIFACT_TYPES.includes(referrer.artifactType ?? '')) continue;
-    await copyGraph(source, store, referrer);
+  const copied = new Set<string>();
+  for (const item of evidence) {
+    if (copied.has(item.manifest.digest)) continue;
+    copied.add(item.manifest.digest);
+    await copyGraph(source, store, item.manifest);
+    if (item.kind === 'cosign-legacy') await store.tag(item.manifest, item.tag);
   }
-  const legacyTag = cosignSignatureTag(subject);
-  let legacy: Descriptor;
-  try {
-    legacy = await source.resolve(legacyTag);
-  } catch (err) {
-    if (isWtoolsError(err, 'NOT_FOUND')) return;
-    throw err;
-  }
-  await copyGraph(source, store, legacy);
-  await store.tag(legacy, legacyTag);
 }

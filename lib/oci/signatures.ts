@@ -4,8 +4,10 @@ import { fetchManifestBytes, listReferrers } from './referrers.js';
 import type { ReadOnlyTarget } from './target.js';
 
 /** Artifact types under which Sigstore bundles are attached as OCI referrers (cosign 3, actions/attest). */
+/** What `wtools sign` writes, as cosign 3 does. */
+export const SIGSTORE_BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 export const SIGSTORE_BUNDLE_ARTIFACT_TYPES: readonly string[] = [
-  'application/vnd.dev.sigstore.bundle.v0.3+json',
+  SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
   'application/vnd.dev.sigstore.bundle+json;version=0.3',
   'application/vnd.dev.sigstore.bundle+json;version=0.2',
   'application/vnd.dev.sigstore.bundle+json;version=0.1',
@@ -16,13 +18,16 @@ const MAX_EVIDENCE_BYTES = 1024 * 1024;
 
 /** Signature material as it sits in the registry; lib/trust turns it into verifiable evidence. */
 export type RawEvidence =
-  | { kind: 'bundle'; bytes: Uint8Array; source: string }
+  | { kind: 'bundle'; bytes: Uint8Array; source: string; manifest: Descriptor }
   | {
       kind: 'cosign-legacy';
       payload: Uint8Array;
       layerDigest: Digest;
       annotations: Record<string, string>;
       source: string;
+      /** The `.sig` manifest and the tag it is found under. */
+      manifest: Descriptor;
+      tag: string;
     };
 
 /** cosign 2.x keeps signatures of `sha256:<hex>` under the tag `sha256-<hex>.sig`. */
@@ -60,7 +65,8 @@ export async function findSignatureEvidence(target: ReadOnlyTarget, subject: Dig
     for (const layer of manifest.value.layers) {
       if (!SIGSTORE_BUNDLE_ARTIFACT_TYPES.includes(layer.mediaType)) continue;
       const source = `referrer ${referrer.digest}`;
-      found.push({ kind: 'bundle', bytes: await readLayer(target, layer, `bundle in ${source}`), source });
+      const bytes = await readLayer(target, layer, `bundle in ${source}`);
+      found.push({ kind: 'bundle', bytes, source, manifest: referrer });
     }
   }
   found.push(...(await findLegacyCosignSignatures(target, subject)));
@@ -88,6 +94,8 @@ async function findLegacyCosignSignatures(target: ReadOnlyTarget, subject: Diges
       layerDigest: layer.digest,
       annotations: layer.annotations ?? {},
       source,
+      manifest: descriptor,
+      tag,
     });
   }
   return found;

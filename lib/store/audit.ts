@@ -37,26 +37,3 @@ export async function appendAudit(paths: WtoolsPaths, record: AuditRecord): Prom
     throw new StoreError('IO', `cannot write the audit log ${file}: ${describeError(err)}`, { cause: err });
   }
 }
-
-export async function readAudit(paths: WtoolsPaths): Promise<(AuditRecord & { time: string })[]> {
-  let text: string;
-  try {
-    text = await fs.readFile(auditFile(paths), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new StoreError('IO', `cannot read the audit log: ${describeError(err)}`, { cause: err });
-  }
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line, i) => {
-      try {
-        return JSON.parse(line) as AuditRecord & { time: string };
-      } catch {
-        throw new StoreError(
-          'STORE_CORRUPT',
-          `audit log line ${i + 1} is not JSON; expected one record per line`,
-        );
-      }
-    });
-}
