@@ -4,7 +4,6 @@ export * from './push.js';
 export * from './copy.js';
 export * from './store-commands.js';
 export * from './login.js';
-export * from './package-files.js';
 export * from './verify.js';
 export * from './sign.js';
 export * from './trust-root.js';

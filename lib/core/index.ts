@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './digest.js';
 export * from './fs.js';
 export * from './logger.js';
+export * from './package.js';

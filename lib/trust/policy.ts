@@ -28,7 +28,6 @@
 import { createPublicKey } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   Document,
   LineCounter,
@@ -43,7 +42,14 @@ import {
   type Alias,
   type YAMLMap,
 } from 'yaml';
-import { TrustError, describeError, sha256, withFileLock, writeFileAtomic } from '../core/index.js';
+import {
+  TrustError,
+  describeError,
+  packageRoot,
+  sha256,
+  withFileLock,
+  writeFileAtomic,
+} from '../core/index.js';
 // The verifier's type, used as is so a parsed rule's signers go to verify() unchanged.
 import type { SignerRequirement } from './verify.js';
 
@@ -122,14 +128,8 @@ export async function loadTrustPolicy(
  * this module, so it works from the sources, the compiled library and the bundled CLI alike.
  */
 export function defaultTrustPolicyPath(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = path.join(dir, 'policy', 'default-trust.yaml');
-    if (existsSync(candidate)) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
+  const candidate = path.join(packageRoot(), 'policy', 'default-trust.yaml');
+  if (existsSync(candidate)) return candidate;
   throw new TrustError(
     'POLICY_INVALID',
     'the default trust policy policy/default-trust.yaml was not found beside the wtools package; reinstall wtools or pass --policy FILE',

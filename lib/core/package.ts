@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { WtoolsError } from './errors.js';
 
 let root: string | undefined;
 
@@ -19,7 +20,12 @@ export function packageRoot(): string {
       // not here: look one folder up
     }
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error('wtools: cannot find the package folder (package.json named wtools)');
+    if (parent === dir) {
+      throw new WtoolsError(
+        'IO',
+        'cannot find the wtools package folder (a package.json named wtools above the code)',
+      );
+    }
     dir = parent;
   }
 }
