@@ -9,6 +9,7 @@ export * from './auth.js';
 export * from './credentials.js';
 export * from './registry.js';
 export * from './referrers.js';
+export * from './manifest-memo.js';
 export * from './copy.js';
 export * from './wasm-artifact.js';
 export * from './tar.js';
