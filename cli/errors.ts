@@ -11,6 +11,7 @@ export const ExitCode = {
   network: 6,
   localState: 7,
   trust: 8,
+  component: 9,
 } as const;
 
 const BY_CODE: Partial<Record<ErrorCode, number>> = {
@@ -48,6 +49,17 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   STORE_CORRUPT: ExitCode.localState,
   LOCK_TIMEOUT: ExitCode.localState,
   IO: ExitCode.localState,
+  TRANSPILE_FAILED: ExitCode.integrity,
+  IMPORTS_REFUSED: ExitCode.integrity,
+  NO_SUCH_EXPORT: ExitCode.usage,
+  MEMORY_LIMIT: ExitCode.component,
+  CALL_TIMEOUT: ExitCode.component,
+  CALL_CANCELLED: ExitCode.component,
+  GUEST_TRAP: ExitCode.component,
+  GUEST_EXIT: ExitCode.component,
+  GUEST_ERROR: ExitCode.component,
+  OUTPUT_LIMIT: ExitCode.component,
+  WORKER_CRASHED: ExitCode.component,
 };
 
 export function exitCodeFor(err: unknown): number {

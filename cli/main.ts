@@ -16,6 +16,7 @@ import { referrersCommand } from './commands/referrers.js';
 import { keygenCommand } from './commands/keygen.js';
 import { signCommand } from './commands/sign.js';
 import { trustCommand } from './commands/trust.js';
+import { callCommand } from './commands/call.js';
 
 interface CommandSpec<A> {
   command: string;
@@ -56,12 +57,13 @@ async function main(): Promise<number> {
     .demandCommand(1, 'Name a command; `wtools --help` lists them.')
     .recommendCommands()
     .epilogue(
-      'Exit codes: 0 ok · 1 failure · 2 usage · 3 not found · 4 auth · 5 content refused · 6 network · 7 local state · 8 refused by trust policy',
+      'Exit codes: 0 ok · 1 failure · 2 usage · 3 not found · 4 auth · 5 content refused · 6 network · 7 local state · 8 refused by trust policy · 9 the component failed (trap, exit, timeout, limit, error result)',
     )
     // yargs' ESM build wraps by cutting words in half; unwrapped help reads better.
     .wrap(null) as unknown as Argv<GlobalFlags>;
   for (const spec of [
     pullCommand,
+    callCommand,
     pushCommand,
     copyCommand,
     lsCommand,

@@ -12,3 +12,15 @@ export type {
 } from './oci/index.js';
 export type { BundleSigner, SignerRequirement, VerifiedSigner } from './trust/index.js';
 export * from './trust/constants.js';
+export {
+  parseCapability,
+  formatCapability,
+  parseDurationMs,
+  parseMemoryMiB,
+  parseSizeBytes,
+  GRANT_SYNTAX,
+  DEFAULT_LIMITS,
+} from './grants/index.js';
+export type { Capability, Grant, Limits } from './grants/index.js';
+export type { CallResult, DenialEvent, InstanceLifetime } from './runtime/index.js';
+export { toJsonValue } from './component/index.js';

@@ -36,3 +36,9 @@ await build({
   outfile: 'dist/bundle/bin.js',
   external: ['./main.js'],
 });
+// The sandbox's worker thread: a separate entry, started by the runtime with new Worker().
+await build({
+  ...common,
+  entryPoints: ['lib/runtime/worker.ts'],
+  outfile: 'dist/bundle/runtime-worker.js',
+});

@@ -8,3 +8,4 @@ export * from './verify.js';
 export * from './sign.js';
 export * from './trust-root.js';
 export * from './verify-blob.js';
+export * from './call.js';

@@ -220,3 +220,17 @@ async function describePull(
     trust,
   };
 }
+
+/** The component bytes of a pulled reference, read back from the store and checked against its digest. */
+export async function readPulledComponent(context: WtoolsContext, pulled: PullResult): Promise<Uint8Array> {
+  const { component } = pulled;
+  const layer = { digest: component.digest, size: component.size, mediaType: component.mediaType };
+  const bytes = await readVerified(await context.store.fetch(layer), {
+    digest: layer.digest,
+    size: layer.size,
+    maxSize: MAX_TAR_LAYER_BYTES,
+    what: `${pulled.pinned} layer ${layer.digest}`,
+  });
+  if (component.packaging === 'wasm') return bytes;
+  return extractWasmFromTar(bytes, component.packaging === 'tar+gzip', pulled.pinned).bytes;
+}

@@ -40,6 +40,18 @@ export type ErrorCode =
   | 'KEY_UNSUPPORTED'
   | 'KEY_PASSPHRASE'
   | 'SIGNING_FAILED'
+  // components and the runtime
+  | 'TRANSPILE_FAILED'
+  | 'IMPORTS_REFUSED'
+  | 'NO_SUCH_EXPORT'
+  | 'MEMORY_LIMIT'
+  | 'CALL_TIMEOUT'
+  | 'CALL_CANCELLED'
+  | 'GUEST_TRAP'
+  | 'GUEST_EXIT'
+  | 'GUEST_ERROR'
+  | 'OUTPUT_LIMIT'
+  | 'WORKER_CRASHED'
   // local state
   | 'STORE_CORRUPT'
   | 'LOCK_TIMEOUT'
@@ -66,6 +78,9 @@ export class WtoolsError<C extends ErrorCode = ErrorCode> extends Error {
 export class OciError extends WtoolsError {}
 export class StoreError extends WtoolsError {}
 export class TrustError extends WtoolsError {}
+export class ComponentError extends WtoolsError {}
+export class RuntimeError extends WtoolsError {}
+export class GrantError extends WtoolsError {}
 
 export function isWtoolsError(err: unknown, code?: ErrorCode): err is WtoolsError {
   return err instanceof WtoolsError && (code === undefined || err.code === code);

@@ -1,0 +1,158 @@
+import type { Argv } from 'yargs';
+import {
+  type Capability,
+  type DenialEvent,
+  type Grant,
+  type Limits,
+  GRANT_SYNTAX,
+  WtoolsError,
+  callOnce,
+  formatCapability,
+  isWtoolsError,
+  parseCapability,
+  parseDurationMs,
+  parseMemoryMiB,
+  parseSizeBytes,
+  toJsonValue,
+} from '../../lib/index.js';
+import { type GlobalFlags, contextFor } from '../common.js';
+import { exitCodeFor } from '../errors.js';
+import { printJson } from '../output.js';
+import { type TrustFlags, trustOptions, trustOptionsFrom } from './verify.js';
+
+interface CallArgs extends GlobalFlags, TrustFlags {
+  component: string;
+  function: string;
+  args: string;
+  grant: string[];
+  timeout?: string;
+  memory?: string;
+  outputLimit?: string;
+}
+
+function parseArgs(text: string): unknown[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new WtoolsError(
+      'USAGE',
+      `--args must be JSON (an array of the function's arguments in order): ${(err as Error).message}`,
+    );
+  }
+  return Array.isArray(value) ? value : [value];
+}
+
+function decodeOutput(bytes: Uint8Array | undefined): string | undefined {
+  return bytes && bytes.length > 0 ? new TextDecoder().decode(bytes) : undefined;
+}
+
+function describeDenials(denied: DenialEvent[]): { capability: string; reason: string }[] {
+  return denied.map((d) => ({ capability: formatCapability(d.capability as Capability), reason: d.reason }));
+}
+
+export const callCommand = {
+  command: 'call <component> <function>',
+  describe: 'Run one export of a component once, sandboxed, and print its result as JSON',
+  builder: (yargs: Argv<GlobalFlags>) =>
+    trustOptions(
+      yargs
+        .positional('component', {
+          type: 'string',
+          demandOption: true,
+          describe: 'a .wasm file, or a reference pulled through the trust policy',
+        })
+        .positional('function', {
+          type: 'string',
+          demandOption: true,
+          describe: 'the export: name, interface.name, or pkg:ns/interface#name',
+        })
+        .option('args', { type: 'string', default: '[]', describe: 'JSON array of the arguments, in order' })
+        .option('grant', {
+          type: 'string',
+          array: true,
+          default: [],
+          describe: `a capability for this call; repeatable. ${GRANT_SYNTAX}`,
+        })
+        .option('timeout', { type: 'string', describe: 'end the call after this long (default 30s)' })
+        .option('memory', { type: 'string', describe: 'cap on linear memory (default 256MiB)' })
+        .option('output-limit', {
+          type: 'string',
+          describe: 'cap on the result and on captured stdout+stderr (default 16MiB)',
+        }),
+    )
+      .example('$0 call ./add.wasm add --args "[2, 3]"', 'a pure function: no grants needed')
+      .example(
+        '$0 call ghcr.io/org/files:1.0 read-file --args \'["/data/a.txt"]\' --grant fs:/data:ro',
+        'read access to one folder, nothing else',
+      )
+      .example(
+        '$0 call ./fetch.wasm fetch-text --args \'["https://api.example.com/"]\' --grant http:api.example.com',
+        '',
+      ),
+  handler: async (argv: CallArgs): Promise<number> => {
+    const context = contextFor(argv);
+    const grants: Grant[] = argv.grant.map((text) => ({
+      capability: parseCapability(text),
+      effect: 'allow',
+    }));
+    const limits: Partial<Limits> = {
+      ...(argv.timeout ? { timeoutMs: parseDurationMs(argv.timeout) } : {}),
+      ...(argv.memory ? { memoryMiB: parseMemoryMiB(argv.memory) } : {}),
+      ...(argv.outputLimit ? { outputBytes: parseSizeBytes(argv.outputLimit) } : {}),
+    };
+    const args = parseArgs(argv.args);
+    const abort = new AbortController();
+    const onSignal = (): void => abort.abort();
+    process.once('SIGINT', onSignal);
+    try {
+      const result = await callOnce(context, argv.component, argv.function, args, {
+        grants,
+        limits,
+        pull: { trustOptions: await trustOptionsFrom(argv) },
+        signal: abort.signal,
+      });
+      printJson({
+        ok: true,
+        result: toJsonValue(result.value),
+        ...(decodeOutput(result.stdout) !== undefined ? { stdout: decodeOutput(result.stdout) } : {}),
+        ...(decodeOutput(result.stderr) !== undefined ? { stderr: decodeOutput(result.stderr) } : {}),
+        ...(result.outputTruncated ? { outputTruncated: true } : {}),
+        ...(result.denied.length > 0 ? { denied: describeDenials(result.denied) } : {}),
+        component: result.component,
+        ms: Math.round(result.ms * 1000) / 1000,
+      });
+      return 0;
+    } catch (err) {
+      if (!isWtoolsError(err)) throw err;
+      // The result is JSON either way: a failed call is data for whoever ran it, not only a message.
+      const details = (err.details ?? {}) as {
+        stdout?: Uint8Array;
+        stderr?: Uint8Array;
+        exitCode?: number;
+        value?: unknown;
+        denied?: DenialEvent[];
+        refused?: string[];
+      };
+      const code = exitCodeFor(err);
+      printJson({
+        ok: false,
+        exitCode: code,
+        error: {
+          code: err.code,
+          message: err.message,
+          ...(details.exitCode !== undefined ? { guestExitCode: details.exitCode } : {}),
+          ...(details.value !== undefined ? { value: toJsonValue(details.value) } : {}),
+          ...(details.refused ? { refused: details.refused } : {}),
+        },
+        ...(decodeOutput(details.stdout) !== undefined ? { stdout: decodeOutput(details.stdout) } : {}),
+        ...(decodeOutput(details.stderr) !== undefined ? { stderr: decodeOutput(details.stderr) } : {}),
+        ...(details.denied?.length ? { denied: describeDenials(details.denied) } : {}),
+      });
+      process.stderr.write(`wtools: ${err.message}\n`);
+      return code;
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+    }
+  },
+};

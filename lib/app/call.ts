@@ -1,0 +1,164 @@
+/**
+ * Loading a component to run: from a file or from a reference (pulled through the trust policy),
+ * refused when it imports what the runtime cannot provide, transpiled once per digest, and started
+ * in the sandboxed runtime with exactly the grants given.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { ComponentError, type Digest, WtoolsError, sha256 } from '../core/index.js';
+import {
+  type TranspiledComponent,
+  checkImports,
+  describeNotComponent,
+  readComponentNames,
+  transpileCached,
+  wasmKind,
+} from '../component/index.js';
+import type { Grant, Limits } from '../grants/index.js';
+import {
+  type CallResult,
+  ComponentRuntime,
+  type DenialEvent,
+  type InstanceLifetime,
+} from '../runtime/index.js';
+import type { WtoolsContext } from './context.js';
+import { type PullOptions, pull, readPulledComponent } from './pull.js';
+
+export interface ComponentSource {
+  /** A short name: the file's base name or the repository's last segment. */
+  name: string;
+  /** What was asked for, pinned by digest when it came from a registry. */
+  origin: string;
+  digest: Digest;
+  bytes: Uint8Array;
+}
+
+/** A path that exists on disk is a file; anything else is a reference. `./x` and `/x` are always files. */
+async function isFile(input: string): Promise<boolean> {
+  if (/^(\.{0,2}\/|~\/)/.test(input) || input.endsWith('.wasm')) return true;
+  try {
+    return (await stat(input)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export async function loadComponentSource(
+  context: WtoolsContext,
+  input: string,
+  pullOptions: PullOptions = {},
+): Promise<ComponentSource> {
+  if (await isFile(input)) {
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(input));
+    } catch (err) {
+      throw new WtoolsError(
+        'NOT_FOUND',
+        `cannot read the component file ${input}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+    if (wasmKind(bytes) !== 'component') {
+      throw new ComponentError('NOT_A_COMPONENT', `${input} ${describeNotComponent(bytes)}`);
+    }
+    const digest = sha256(bytes);
+    return { name: componentName(path.basename(input, '.wasm')), origin: path.resolve(input), digest, bytes };
+  }
+  const pulled = await pull(context, input, pullOptions);
+  const bytes = await readPulledComponent(context, pulled);
+  const repository =
+    pulled.reference
+      .replace(/[@:][^/]*$/, '')
+      .split('/')
+      .pop() ?? 'component';
+  return { name: componentName(repository), origin: pulled.pinned, digest: pulled.component.digest, bytes };
+}
+
+function componentName(raw: string): string {
+  return (
+    raw
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'component'
+  );
+}
+
+/** Import check first (cheap, and clearer than a link error), then the cached transpile. */
+export async function prepareComponent(
+  context: WtoolsContext,
+  source: ComponentSource,
+): Promise<TranspiledComponent> {
+  checkImports(readComponentNames(source.bytes).imports, source.origin);
+  return transpileCached(source.bytes, source.digest, context.paths.cache, source.origin);
+}
+
+export interface StartOptions {
+  grants: readonly Grant[];
+  limits?: Partial<Limits>;
+  poolSize?: number;
+  lifetime?: InstanceLifetime;
+  onDenied?(event: DenialEvent): void;
+}
+
+export async function startComponent(
+  context: WtoolsContext,
+  source: ComponentSource,
+  options: StartOptions,
+): Promise<ComponentRuntime> {
+  const transpiled = await prepareComponent(context, source);
+  return ComponentRuntime.load({
+    name: source.name,
+    transpiled,
+    grants: options.grants,
+    env: context.options.env ?? process.env,
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.poolSize ? { poolSize: options.poolSize } : {}),
+    ...(options.lifetime ? { lifetime: options.lifetime } : {}),
+    ...(options.onDenied ? { onDenied: options.onDenied } : {}),
+  });
+}
+
+export interface CallOnceOptions extends StartOptions {
+  pull?: PullOptions;
+  signal?: AbortSignal;
+}
+
+export interface CallOnceResult extends CallResult {
+  component: { name: string; origin: string; digest: Digest };
+  denied: DenialEvent[];
+}
+
+/** `wtools call`: load, call one export once, unload. */
+export async function callOnce(
+  context: WtoolsContext,
+  input: string,
+  fn: string,
+  args: unknown[],
+  options: CallOnceOptions,
+): Promise<CallOnceResult> {
+  const source = await loadComponentSource(context, input, options.pull);
+  const denied: DenialEvent[] = [];
+  const runtime = await startComponent(context, source, {
+    ...options,
+    onDenied: (event) => {
+      denied.push(event);
+      options.onDenied?.(event);
+    },
+  });
+  try {
+    const result = await runtime.call(fn, args, options.signal ? { signal: options.signal } : {});
+    return {
+      ...result,
+      component: { name: source.name, origin: source.origin, digest: source.digest },
+      denied,
+    };
+  } catch (err) {
+    if (err instanceof WtoolsError && err.details) err.details.denied = denied;
+    throw err;
+  } finally {
+    await runtime.close();
+  }
+}

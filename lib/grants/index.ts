@@ -1,0 +1,2 @@
+export * from './capability.js';
+export * from './decide.js';

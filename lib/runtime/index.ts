@@ -1,0 +1,2 @@
+export * from './supervisor.js';
+export { capMemory } from './memory-cap.js';

@@ -1,0 +1,51 @@
+/** Messages between the supervisor (host thread) and a component's worker thread. */
+import type { Capability, Grant, Limits } from '../grants/index.js';
+import type { HostCallChannel } from './host-call.js';
+import type { Preopen } from './wasi/filesystem.js';
+
+export interface WorkerInit {
+  component: string;
+  /** file: URL of the transpiled component's JS glue. */
+  entry: string;
+  /** Compiled core modules by the file name the glue asks for; compiled once on the host thread. */
+  modules: Record<string, WebAssembly.Module>;
+  grants: Grant[];
+  /** Only the granted keys, with the host's values. */
+  env: [string, string][];
+  preopens: Preopen[];
+  limits: Limits;
+  channel: HostCallChannel;
+}
+
+export interface CallRequest {
+  type: 'call';
+  id: number;
+  fn: string;
+  args: unknown[];
+  /** Start from a fresh instance (lifetime per-call). */
+  fresh: boolean;
+}
+
+export interface WireError {
+  code: string;
+  message: string;
+  exitCode?: number;
+  payload?: unknown;
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; exports: string[] }
+  | { type: 'init-error'; error: WireError }
+  | {
+      type: 'result';
+      id: number;
+      ok: boolean;
+      value?: unknown;
+      error?: WireError;
+      stdout: Uint8Array;
+      stderr: Uint8Array;
+      outputTruncated: boolean;
+      ms: number;
+    }
+  | { type: 'denied'; capability: Capability; reason: string; time: string }
+  | { type: 'fd'; op: 'open' | 'close'; fd: number };

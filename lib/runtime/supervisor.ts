@@ -1,0 +1,505 @@
+/**
+ * Runs one component in worker threads and keeps the host safe from it: a call that runs past its
+ * timeout, is cancelled, or takes its worker down ends with an error, the worker is replaced, and
+ * the next call is answered by a fresh instance. Core modules are compiled once here, with their
+ * memory capped, and handed to every worker.
+ */
+import { existsSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { createLogger, RuntimeError, packageRoot } from '../core/index.js';
+import { readCoreModule, type TranspiledComponent } from '../component/index.js';
+import { type Capability, decide, DEFAULT_LIMITS, type Grant, type Limits } from '../grants/index.js';
+import { answerHostCall, type HostCallChannel, type HostRequest } from './host-call.js';
+import { performHttp } from './http-fetch.js';
+import { capMemory } from './memory-cap.js';
+import type { CallRequest, WireError, WorkerInit, WorkerMessage } from './protocol.js';
+
+export type InstanceLifetime = 'shared' | 'per-call' | 'per-session';
+
+export interface DenialEvent {
+  component: string;
+  capability: Capability;
+  reason: string;
+  time: string;
+}
+
+export interface RuntimeOptions {
+  /** Shown in errors and denial events. */
+  name: string;
+  transpiled: TranspiledComponent;
+  grants?: readonly Grant[];
+  limits?: Partial<Limits>;
+  /** Workers serving shared and per-call instances; default 1. */
+  poolSize?: number;
+  lifetime?: InstanceLifetime;
+  /** Where granted environment keys take their values; default the host's environment. */
+  env?: NodeJS.ProcessEnv;
+  onDenied?(event: DenialEvent): void;
+  /** Asks a human about a capability no grant settles; without it such requests are refused. */
+  ask?(component: string, capability: Capability): Promise<boolean>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** With lifetime per-session: calls of one session share an instance no other session sees. */
+  sessionId?: string;
+}
+
+export interface CallResult {
+  value: unknown;
+  stdout: Uint8Array;
+  stderr: Uint8Array;
+  outputTruncated: boolean;
+  /** Time inside the worker, from receiving the call to having the result. */
+  ms: number;
+}
+
+interface PendingCall {
+  request: CallRequest;
+  timeoutMs: number;
+  signal: AbortSignal | undefined;
+  resolve(result: CallResult): void;
+  reject(err: Error): void;
+}
+
+const logger = createLogger('runtime');
+const compiledCache = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
+
+/** Core modules compiled with the memory cap; shared by every runtime of the same component and cap. */
+function compileModules(
+  transpiled: TranspiledComponent,
+  memoryMiB: number,
+  name: string,
+): Promise<Record<string, WebAssembly.Module>> {
+  const key = `${transpiled.dir}\0${memoryMiB}`;
+  let compiled = compiledCache.get(key);
+  if (!compiled) {
+    compiled = (async () => {
+      const modules: Record<string, WebAssembly.Module> = {};
+      for (const file of transpiled.coreModules) {
+        const bytes = capMemory(
+          await readCoreModule(transpiled, file),
+          memoryMiB * 1024 * 1024,
+          `${name} (${file})`,
+        );
+        modules[file] = await WebAssembly.compile(bytes);
+      }
+      return modules;
+    })();
+    compiled.catch(() => compiledCache.delete(key));
+    compiledCache.set(key, compiled);
+  }
+  return compiled;
+}
+
+let workerEntry: { file: string; data?: Record<string, string> } | undefined;
+
+/** The worker script: built JS next to this module, the bundle's copy, or the TS source via tsx. */
+function resolveWorkerEntry(): { file: string; data?: Record<string, string> } {
+  if (workerEntry) return workerEntry;
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) {
+    workerEntry = {
+      file: path.join(packageRoot(), 'scripts', 'ts-worker.mjs'),
+      data: { tsEntry: pathToFileURL(path.join(path.dirname(here), 'worker.ts')).href },
+    };
+  } else if (
+    existsSync(path.join(path.dirname(here), 'worker.js')) &&
+    path.basename(path.dirname(here)) === 'runtime'
+  ) {
+    workerEntry = { file: path.join(path.dirname(here), 'worker.js') };
+  } else {
+    workerEntry = { file: path.join(packageRoot(), 'dist', 'bundle', 'runtime-worker.js') };
+  }
+  return workerEntry;
+}
+
+class WorkerSlot {
+  readonly worker: Worker;
+  readonly ready: Promise<string[]>;
+  current: PendingCall | undefined;
+  dead = false;
+  readonly #openFds = new Set<number>();
+  readonly #channel: HostCallChannel;
+  #timer: NodeJS.Timeout | undefined;
+  #abort: (() => void) | undefined;
+
+  constructor(
+    private readonly runtime: ComponentRuntime,
+    init: Omit<WorkerInit, 'channel'>,
+    private readonly onFree: (slot: WorkerSlot) => void,
+  ) {
+    const { port1, port2 } = new MessageChannel();
+    const flag = new SharedArrayBuffer(4);
+    this.#channel = { port: port1, flag };
+    const entry = resolveWorkerEntry();
+    const limits = init.limits;
+    this.worker = new Worker(entry.file, {
+      workerData: { ...init, ...entry.data, channel: { port: port2, flag } },
+      transferList: [port2],
+      // The worker's process.env is empty: the guest's environment is built from grants alone.
+      env: {},
+      stdout: true,
+      stderr: true,
+      execArgv: [],
+      resourceLimits: {
+        maxOldGenerationSizeMb: Math.max(
+          256,
+          limits.memoryMiB * 2 + Math.ceil(limits.outputBytes / 2 ** 20) * 4,
+        ),
+        stackSizeMb: 4,
+      },
+    });
+    this.worker.stdout.resume();
+    this.worker.stderr.on('data', (chunk: Buffer) =>
+      logger.debug(`[${runtime.name} worker] ${chunk.toString().trimEnd()}`),
+    );
+    port1.on('message', (request: HostRequest) => void this.#hostCall(request));
+    port1.unref();
+
+    let settleReady!: { resolve(exports: string[]): void; reject(err: Error): void };
+    this.ready = new Promise((resolve, reject) => (settleReady = { resolve, reject }));
+    this.ready.catch(() => {});
+    this.worker.on('message', (message: WorkerMessage) => {
+      switch (message.type) {
+        case 'ready':
+          settleReady.resolve(message.exports);
+          break;
+        case 'init-error':
+          settleReady.reject(fromWire(message.error, runtime.name));
+          this.kill();
+          break;
+        case 'result':
+          this.#finish((call) => {
+            if (message.ok) {
+              call.resolve({
+                value: message.value,
+                stdout: message.stdout,
+                stderr: message.stderr,
+                outputTruncated: message.outputTruncated,
+                ms: message.ms,
+              });
+            } else {
+              call.reject(
+                fromWire(message.error!, runtime.name, {
+                  stdout: message.stdout,
+                  stderr: message.stderr,
+                }),
+              );
+            }
+          });
+          break;
+        case 'denied':
+          runtime.options.onDenied?.({
+            component: runtime.name,
+            capability: message.capability,
+            reason: message.reason,
+            time: message.time,
+          });
+          break;
+        case 'fd':
+          if (message.op === 'open') this.#openFds.add(message.fd);
+          else this.#openFds.delete(message.fd);
+          break;
+      }
+    });
+    this.worker.on('error', (err: Error & { code?: string }) => {
+      const outOfMemory = err.code === 'ERR_WORKER_OUT_OF_MEMORY';
+      const wrapped = new RuntimeError(
+        outOfMemory ? 'MEMORY_LIMIT' : 'WORKER_CRASHED',
+        outOfMemory
+          ? `${runtime.name} ran its worker out of memory`
+          : `the worker of ${runtime.name} failed: ${err.message}`,
+        { cause: err },
+      );
+      settleReady.reject(wrapped);
+      this.#finish((call) => call.reject(wrapped));
+      this.kill();
+    });
+    this.worker.on('exit', () => {
+      const wrapped = new RuntimeError('WORKER_CRASHED', `the worker of ${runtime.name} exited`);
+      settleReady.reject(wrapped);
+      this.#finish((call) => call.reject(wrapped));
+      this.#markDead();
+    });
+  }
+
+  get busy(): boolean {
+    return this.current !== undefined;
+  }
+
+  start(call: PendingCall): void {
+    this.current = call;
+    this.#timer = setTimeout(() => {
+      this.#finish((c) =>
+        c.reject(
+          new RuntimeError(
+            'CALL_TIMEOUT',
+            `${this.runtime.name} ${call.request.fn} did not return within ${c.timeoutMs} ms`,
+          ),
+        ),
+      );
+      this.kill();
+    }, call.timeoutMs);
+    if (call.signal) {
+      const onAbort = (): void => {
+        this.#finish((c) =>
+          c.reject(new RuntimeError('CALL_CANCELLED', `the call of ${call.request.fn} was cancelled`)),
+        );
+        this.kill();
+      };
+      call.signal.addEventListener('abort', onAbort, { once: true });
+      this.#abort = () => call.signal?.removeEventListener('abort', onAbort);
+    }
+    this.worker.postMessage(call.request);
+  }
+
+  #finish(settle: (call: PendingCall) => void): void {
+    const call = this.current;
+    if (!call) return;
+    this.current = undefined;
+    clearTimeout(this.#timer);
+    this.#abort?.();
+    this.#abort = undefined;
+    settle(call);
+    if (!this.dead) this.onFree(this);
+  }
+
+  /** Ends the worker at once (a guest in an endless loop never yields) and closes what it left open. */
+  kill(): void {
+    if (this.dead) return;
+    this.#markDead();
+    void this.worker.terminate();
+  }
+
+  #markDead(): void {
+    if (this.dead) return;
+    this.dead = true;
+    for (const fd of this.#openFds) {
+      try {
+        closeSync(fd);
+      } catch {
+        // already closed
+      }
+    }
+    this.#openFds.clear();
+    this.#channel.port.close();
+    this.runtime.slotDied(this);
+  }
+
+  async #hostCall(request: HostRequest): Promise<void> {
+    let reply: unknown;
+    try {
+      if (request.op === 'http') {
+        const url = new URL(request.request.url);
+        const want: Capability = {
+          kind: 'http',
+          scheme: url.protocol === 'http:' ? 'http' : 'https',
+          host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: Number(url.port || (url.protocol === 'http:' ? 80 : 443)),
+        };
+        // Checked again here: the worker decided, but the host thread is the one that connects.
+        reply =
+          decide(this.runtime.grants, want) === 'allow' || this.runtime.askedAndAllowed(want)
+            ? await performHttp(request.request)
+            : { ok: false, error: { tag: 'HTTP-request-denied' }, message: 'denied' };
+      } else {
+        reply = await this.runtime.ask(request.capability);
+      }
+    } catch (err) {
+      reply =
+        request.op === 'http'
+          ? { ok: false, error: { tag: 'internal-error', val: String(err) }, message: String(err) }
+          : false;
+    }
+    if (!this.dead) answerHostCall(this.#channel, reply);
+  }
+}
+
+function fromWire(
+  error: WireError,
+  name: string,
+  output?: { stdout: Uint8Array; stderr: Uint8Array },
+): RuntimeError {
+  const code = error.code as ConstructorParameters<typeof RuntimeError>[0];
+  return new RuntimeError(code, error.code === 'GUEST_ERROR' ? `${name}: ${error.message}` : error.message, {
+    details: {
+      ...(error.exitCode === undefined ? {} : { exitCode: error.exitCode }),
+      ...(error.payload === undefined ? {} : { value: error.payload }),
+      ...(output ? output : {}),
+    },
+  });
+}
+
+export class ComponentRuntime {
+  readonly name: string;
+  readonly options: RuntimeOptions;
+  readonly limits: Limits;
+  readonly grants: readonly Grant[];
+  readonly lifetime: InstanceLifetime;
+  exports: string[] = [];
+  readonly #init: Omit<WorkerInit, 'channel'>;
+  readonly #pool: WorkerSlot[] = [];
+  readonly #sessions = new Map<string, WorkerSlot>();
+  readonly #queue: PendingCall[] = [];
+  readonly #allowedAtRunTime: Capability[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  private constructor(options: RuntimeOptions, modules: Record<string, WebAssembly.Module>) {
+    this.name = options.name;
+    this.options = options;
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.grants = options.grants ?? [];
+    this.lifetime = options.lifetime ?? 'shared';
+    const env = options.env ?? process.env;
+    const allowed = this.grants.filter((g) => g.effect === 'allow').map((g) => g.capability);
+    this.#init = {
+      component: options.name,
+      entry: pathToFileURL(options.transpiled.entry).href,
+      modules,
+      grants: [...this.grants],
+      env: allowed.flatMap((c) =>
+        c.kind === 'env' && env[c.key] !== undefined && decide(this.grants, c) === 'allow'
+          ? [[c.key, env[c.key]!] as [string, string]]
+          : [],
+      ),
+      preopens: allowed.flatMap((c) => (c.kind === 'fs' ? [{ path: c.path, access: c.access }] : [])),
+      limits: this.limits,
+    };
+  }
+
+  /** Compiles the core modules and starts the first worker; resolves once it answers calls. */
+  static async load(options: RuntimeOptions): Promise<ComponentRuntime> {
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    const modules = await compileModules(options.transpiled, limits.memoryMiB, options.name);
+    const runtime = new ComponentRuntime(options, modules);
+    const first = runtime.#spawn();
+    runtime.#pool.push(first);
+    try {
+      runtime.exports = await first.ready;
+    } catch (err) {
+      await runtime.close();
+      throw err;
+    }
+    return runtime;
+  }
+
+  call(fn: string, args: unknown[], options: CallOptions = {}): Promise<CallResult> {
+    if (this.#closed) return Promise.reject(new RuntimeError('WORKER_CRASHED', `${this.name} is unloaded`));
+    if (options.signal?.aborted) {
+      return Promise.reject(new RuntimeError('CALL_CANCELLED', `the call of ${fn} was cancelled`));
+    }
+    return new Promise((resolve, reject) => {
+      const call: PendingCall = {
+        request: { type: 'call', id: this.#nextId++, fn, args, fresh: this.lifetime === 'per-call' },
+        timeoutMs: options.timeoutMs ?? this.limits.timeoutMs,
+        signal: options.signal,
+        resolve,
+        reject,
+      };
+      if (this.lifetime === 'per-session' && options.sessionId !== undefined) {
+        this.#callInSession(options.sessionId, call);
+      } else {
+        this.#queue.push(call);
+        this.#dispatch();
+      }
+    });
+  }
+
+  #callInSession(sessionId: string, call: PendingCall): void {
+    let slot = this.#sessions.get(sessionId);
+    if (!slot || slot.dead) {
+      slot = this.#spawn();
+      this.#sessions.set(sessionId, slot);
+    }
+    const target = slot;
+    // One call at a time per session; a session's calls wait for each other in order.
+    const run = (): void => {
+      if (target.dead) {
+        this.#sessions.delete(sessionId);
+        this.#callInSession(sessionId, call);
+      } else if (target.busy) setImmediate(run);
+      else target.ready.then(() => (target.busy ? setImmediate(run) : target.start(call)), call.reject);
+    };
+    run();
+  }
+
+  /** Drops a session's instance. */
+  async endSession(sessionId: string): Promise<void> {
+    const slot = this.#sessions.get(sessionId);
+    this.#sessions.delete(sessionId);
+    if (slot) {
+      slot.kill();
+      await new Promise((resolve) => slot.worker.once('exit', resolve).unref?.());
+    }
+  }
+
+  #spawn(): WorkerSlot {
+    return new WorkerSlot(this, this.#init, () => this.#dispatch());
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0 && !this.#closed) {
+      let slot = this.#pool.find((s) => !s.busy && !s.dead);
+      if (!slot && this.#pool.length < (this.options.poolSize ?? 1)) {
+        slot = this.#spawn();
+        this.#pool.push(slot);
+      }
+      if (!slot) return;
+      const call = this.#queue.shift()!;
+      const chosen = slot;
+      chosen.current = call; // reserved while it starts
+      chosen.ready.then(
+        () => {
+          chosen.current = undefined;
+          chosen.start(call);
+        },
+        (err: Error) => {
+          chosen.current = undefined;
+          call.reject(err);
+        },
+      );
+    }
+  }
+
+  /** A worker ended (killed after a timeout, crashed, or closed): replace it at once for the next call. */
+  slotDied(slot: WorkerSlot): void {
+    const index = this.#pool.indexOf(slot);
+    if (index >= 0) {
+      this.#pool.splice(index, 1);
+      if (!this.#closed) this.#pool.push(this.#spawn());
+    }
+    this.#dispatch();
+  }
+
+  async ask(capability: Capability): Promise<boolean> {
+    if (this.#allowedAtRunTime.some((c) => JSON.stringify(c) === JSON.stringify(capability))) return true;
+    const allowed = (await this.options.ask?.(this.name, capability)) ?? false;
+    if (allowed) this.#allowedAtRunTime.push(capability);
+    return allowed;
+  }
+
+  askedAndAllowed(capability: Capability): boolean {
+    return this.#allowedAtRunTime.some((c) => JSON.stringify(c) === JSON.stringify(capability));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const call of this.#queue.splice(0))
+      call.reject(new RuntimeError('WORKER_CRASHED', `${this.name} was unloaded`));
+    const slots = [...this.#pool, ...this.#sessions.values()];
+    this.#pool.length = 0;
+    this.#sessions.clear();
+    await Promise.all(
+      slots.map(async (slot) => {
+        slot.kill();
+        await slot.worker.terminate();
+      }),
+    );
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The worker thread that hosts one component's instance. It builds WASI from the grants it was
+ * given, instantiates the transpiled glue with core modules compiled on the host thread, and runs one
+ * call at a time. Nothing here can reach the host's stdout, environment or process: the guest gets
+ * only what `wasi/` hands it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { concatBytes } from '../core/index.js';
+import { decide, type Capability } from '../grants/index.js';
+import { makeHostCaller } from './host-call.js';
+import type { CallRequest, WireError, WorkerInit, WorkerMessage } from './protocol.js';
+import { cliImports } from './wasi/cli.js';
+import { clockImports, randomImports } from './wasi/clocks.js';
+import { filesystemImports } from './wasi/filesystem.js';
+import { httpImports, type HttpResponseMessage } from './wasi/http.js';
+import { ioImports } from './wasi/io.js';
+import { GuestExit } from './wasi/result.js';
+import { socketImports } from './wasi/sockets.js';
+
+type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, unknown>,
+  instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const hostCall = makeHostCaller(init.channel);
+
+function post(message: WorkerMessage): void {
+  port.postMessage(message);
+}
+
+function denied(capability: Capability, reason: string): void {
+  post({ type: 'denied', capability, reason, time: new Date().toISOString() });
+}
+
+/** Grants first; what they do not settle goes to the human through the host thread. */
+function allows(want: Capability): boolean {
+  const decision = decide(init.grants, want);
+  if (decision === 'allow') return true;
+  if (
+    decision === 'ask' &&
+    hostCall({ op: 'ask', capability: want, reason: 'requested at run time' }) === true
+  ) {
+    return true;
+  }
+  denied(want, decision === 'deny' ? 'denied by a grant' : 'no grant covers it');
+  return false;
+}
+
+/** Per-call capture of the guest's stdout and stderr, together capped at the output limit. */
+class Capture {
+  stdout: Uint8Array[] = [];
+  stderr: Uint8Array[] = [];
+  bytes = 0;
+  truncated = false;
+  sink(which: 'stdout' | 'stderr') {
+    return {
+      write: (bytes: Uint8Array) => {
+        const room = init.limits.outputBytes - this.bytes;
+        if (room <= 0) {
+          this.truncated = true;
+          return;
+        }
+        const kept = bytes.length > room ? bytes.slice(0, room) : bytes.slice();
+        if (kept.length < bytes.length) this.truncated = true;
+        this[which].push(kept);
+        this.bytes += kept.length;
+      },
+    };
+  }
+}
+
+let capture = new Capture();
+
+function buildImports(): Record<string, unknown> {
+  return {
+    ...ioImports(),
+    ...cliImports({
+      env: init.env,
+      args: [init.component],
+      stdout: { write: (b) => capture.sink('stdout').write(b) },
+      stderr: { write: (b) => capture.sink('stderr').write(b) },
+    }),
+    ...clockImports(),
+    ...randomImports(),
+    ...filesystemImports({
+      preopens: init.preopens,
+      onDenied: denied,
+      onFdOpened: (fd) => post({ type: 'fd', op: 'open', fd }),
+      onFdClosed: (fd) => post({ type: 'fd', op: 'close', fd }),
+    }),
+    ...socketImports({ onDenied: denied }),
+    ...httpImports({
+      allows,
+      perform: (request) => hostCall({ op: 'http', request }) as HttpResponseMessage,
+      defaultTimeoutMs: Math.min(init.limits.timeoutMs, 60_000),
+    }),
+  };
+}
+
+const glue = (await import(init.entry)) as { instantiate: Instantiate };
+let exportsByName: Map<string, (...args: unknown[]) => unknown> | undefined;
+
+async function instantiate(): Promise<Map<string, (...args: unknown[]) => unknown>> {
+  const instance = await glue.instantiate(
+    (name) => {
+      const module = init.modules[name];
+      if (!module) throw new Error(`the glue asked for an unknown core module ${name}`);
+      return module;
+    },
+    buildImports(),
+    (module, imports) => new WebAssembly.Instance(module, imports),
+  );
+  return indexExports(instance);
+}
+
+/**
+ * Export names as WIT spells them: `add`, `read-file`, and for interfaces both
+ * `pkg:ns/iface@1.0.0#fn` and the short `iface.fn`.
+ */
+function indexExports(instance: Record<string, unknown>): Map<string, (...args: unknown[]) => unknown> {
+  const byName = new Map<string, (...args: unknown[]) => unknown>();
+  for (const [key, value] of Object.entries(instance)) {
+    if (typeof value === 'function') {
+      byName.set(kebab(key), value as (...args: unknown[]) => unknown);
+    } else if (value && typeof value === 'object') {
+      for (const [fnKey, fn] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof fn !== 'function') continue;
+        const name = kebab(fnKey);
+        if (key.includes(':')) byName.set(`${key}#${name}`, fn as (...args: unknown[]) => unknown);
+        else byName.set(`${kebab(key)}.${name}`, fn as (...args: unknown[]) => unknown);
+      }
+    }
+  }
+  return byName;
+}
+
+function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function toWire(err: unknown): { error: WireError; poisoned: boolean } {
+  if (err instanceof GuestExit) {
+    return {
+      error: { code: 'GUEST_EXIT', message: err.message, exitCode: err.exitCode },
+      poisoned: true,
+    };
+  }
+  const payload = (err as { payload?: unknown } | null)?.payload;
+  if (err && typeof err === 'object' && 'payload' in err) {
+    const shown =
+      JSON.stringify(payload, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? '';
+    const message = `the function returned an error: ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown}`;
+    return { error: { code: 'GUEST_ERROR', message, payload }, poisoned: false };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof WebAssembly.RuntimeError || err instanceof RangeError) {
+    return { error: { code: 'GUEST_TRAP', message: `the component trapped: ${message}` }, poisoned: true };
+  }
+  if (err instanceof TypeError) {
+    return { error: { code: 'INVALID_ARGUMENT', message }, poisoned: true };
+  }
+  return { error: { code: 'GUEST_TRAP', message: `the component failed: ${message}` }, poisoned: true };
+}
+
+/** A lower bound of a value's size, stopping early once past `limit`. */
+function sizeOf(value: unknown, limit: number): number {
+  let total = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && total <= limit) {
+    const v = stack.pop();
+    if (typeof v === 'string') total += v.length;
+    else if (ArrayBuffer.isView(v)) total += v.byteLength;
+    else if (Array.isArray(v)) {
+      total += v.length;
+      stack.push(...v);
+    } else if (v && typeof v === 'object') {
+      for (const [k, inner] of Object.entries(v)) {
+        total += k.length;
+        stack.push(inner);
+      }
+    } else total += 8;
+  }
+  return total;
+}
+
+async function call(request: CallRequest): Promise<void> {
+  const started = performance.now();
+  capture = new Capture();
+  let ok = false;
+  let value: unknown;
+  let error: WireError | undefined;
+  try {
+    if (request.fresh || !exportsByName) exportsByName = await instantiate();
+    const fn = exportsByName.get(request.fn);
+    if (!fn) {
+      const known = [...exportsByName.keys()].join(', ');
+      throw Object.assign(new Error(`no export named "${request.fn}"; the component exports ${known}`), {
+        wire: 'NO_SUCH_EXPORT',
+      });
+    }
+    value = await fn(...request.args);
+    if (sizeOf(value, init.limits.outputBytes) > init.limits.outputBytes) {
+      value = undefined;
+      error = {
+        code: 'OUTPUT_LIMIT',
+        message: `the result is larger than the output limit of ${init.limits.outputBytes} bytes`,
+      };
+    } else ok = true;
+  } catch (err) {
+    if ((err as { wire?: string }).wire === 'NO_SUCH_EXPORT') {
+      error = { code: 'NO_SUCH_EXPORT', message: (err as Error).message };
+    } else {
+      const wired = toWire(err);
+      error = wired.error;
+      if (wired.poisoned) exportsByName = undefined;
+    }
+  }
+  post({
+    type: 'result',
+    id: request.id,
+    ok,
+    ...(ok ? { value } : { error }),
+    stdout: concatBytes(capture.stdout),
+    stderr: concatBytes(capture.stderr),
+    outputTruncated: capture.truncated,
+    ms: performance.now() - started,
+  });
+}
+
+// Calls arrive one at a time from the supervisor; chaining keeps them in order regardless.
+let queue = Promise.resolve();
+port.on('message', (message: CallRequest) => {
+  if (message.type === 'call') queue = queue.then(() => call(message));
+});
+
+try {
+  exportsByName = await instantiate();
+  post({ type: 'ready', exports: [...exportsByName.keys()] });
+} catch (err) {
+  post({ type: 'init-error', error: toWire(err).error });
+}
