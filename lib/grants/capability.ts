@@ -28,7 +28,7 @@ export interface Grant {
 export interface Limits {
   memoryMiB: number;
   timeoutMs: number;
-  /** Cap on captured stdout plus stderr of one call, and on the size of one result. */
+  /** Cap on the size of one result; captured stdout plus stderr keep at most 1 MiB of it. */
   outputBytes: number;
 }
 

@@ -49,7 +49,10 @@ function allows(want: Capability): boolean {
   return false;
 }
 
-/** Per-call capture of the guest's stdout and stderr, together capped at the output limit. */
+/** Captured stdout plus stderr beyond this is dropped (and flagged): it is for diagnosis, not data. */
+const MAX_CAPTURE_BYTES = 1024 * 1024;
+
+/** Per-call capture of the guest's stdout and stderr, together capped. */
 class Capture {
   stdout: Uint8Array[] = [];
   stderr: Uint8Array[] = [];
@@ -58,7 +61,7 @@ class Capture {
   sink(which: 'stdout' | 'stderr') {
     return {
       write: (bytes: Uint8Array) => {
-        const room = init.limits.outputBytes - this.bytes;
+        const room = Math.min(init.limits.outputBytes, MAX_CAPTURE_BYTES) - this.bytes;
         if (room <= 0) {
           this.truncated = true;
           return;
