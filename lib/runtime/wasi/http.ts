@@ -283,15 +283,52 @@ class FutureIncomingResponse {
   }
 }
 
-// Server-side types exist in the interface; a component run as a tool never receives requests.
-class IncomingRequest {}
+// Server-side types exist in the interface, and jco's glue looks up every method; a component run
+// as a tool never receives a request, so none of them can be reached with a real value.
+function serverSideOnly(): never {
+  return fail(undefined);
+}
+class IncomingRequest {
+  method(): never {
+    return serverSideOnly();
+  }
+  pathWithQuery(): never {
+    return serverSideOnly();
+  }
+  scheme(): never {
+    return serverSideOnly();
+  }
+  authority(): never {
+    return serverSideOnly();
+  }
+  headers(): never {
+    return serverSideOnly();
+  }
+  consume(): never {
+    return serverSideOnly();
+  }
+}
 class OutgoingResponse {
   constructor(_headers: Fields) {
-    fail(undefined);
+    serverSideOnly();
+  }
+  statusCode(): never {
+    return serverSideOnly();
+  }
+  setStatusCode(): never {
+    return serverSideOnly();
+  }
+  headers(): never {
+    return serverSideOnly();
+  }
+  body(): never {
+    return serverSideOnly();
   }
 }
 class ResponseOutparam {
-  static set(): void {}
+  static set(): never {
+    return serverSideOnly();
+  }
 }
 
 function methodName(method: Method): string {
