@@ -8,6 +8,7 @@ import { startRegistry } from '../test/harness/registry.js';
 import { type Bench, type Scenario, formatMs } from './measure.js';
 import { pullScenarios } from './scenarios/pull.js';
 import { verifyScenarios } from './scenarios/verify.js';
+import { runtimeScenarios } from './scenarios/runtime.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
   try {
     scenarios.push(...(await pullScenarios(bench)));
     scenarios.push(...(await verifyScenarios(bench)));
+    scenarios.push(...(await runtimeScenarios(bench)));
   } finally {
     await registry.stop();
     await rm(scratch, { recursive: true, force: true });

@@ -147,7 +147,3 @@ async function readCache(dir: string): Promise<Omit<TranspiledComponent, 'cached
 function pick(meta: CacheMeta): Pick<TranspiledComponent, 'coreModules' | 'imports' | 'exports'> {
   return { coreModules: meta.coreModules, imports: meta.imports, exports: meta.exports };
 }
-
-export async function readCoreModule(transpiled: TranspiledComponent, file: string): Promise<Uint8Array> {
-  return new Uint8Array(await readFile(path.join(transpiled.dir, file)));
-}

@@ -1,2 +1,3 @@
 export * from './supervisor.js';
 export { capMemory } from './memory-cap.js';
+export { wasiImports, type WasiOptions } from './wasi/index.js';

@@ -4,50 +4,83 @@
  * with the maximum in the module itself, `memory.grow` past the cap fails inside the guest (malloc
  * returns NULL) instead of the host running out of memory.
  */
+import { open } from 'node:fs/promises';
 import { RuntimeError } from '../core/index.js';
 
 const PAGE = 64 * 1024;
 const SECTION_IMPORT = 2;
 const SECTION_MEMORY = 5;
 
+/**
+ * Room left after the module's bytes so the rewrite can happen in place: fresh memory is costly to
+ * touch (a 12 MB copy costs more than compiling it), and a rewrite adds a few bytes at most.
+ */
+const SLACK = 256;
+
+/** Reads a core module from disk with its memory capped, in the buffer it was read into. */
+export async function readCappedModule(file: string, maxBytes: number, name: string): Promise<Uint8Array> {
+  const handle = await open(file);
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.allocUnsafe(size + SLACK);
+    let read = 0;
+    while (read < size) {
+      const { bytesRead } = await handle.read(buffer, read, size - read, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return capMemoryInPlace(buffer, read, maxBytes, name);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `module` with every memory's maximum at most `maxBytes`; a copy, the input is left alone. */
 export function capMemory(module: Uint8Array, maxBytes: number, name: string): Uint8Array {
+  const buffer = new Uint8Array(module.length + SLACK);
+  buffer.set(module);
+  return capMemoryInPlace(buffer, module.length, maxBytes, name).slice();
+}
+
+/** Rewrites the first `length` bytes of `buffer`, using its spare room; returns a view of the result. */
+function capMemoryInPlace(buffer: Uint8Array, length: number, maxBytes: number, name: string): Uint8Array {
   const maxPages = Math.max(1, Math.floor(maxBytes / PAGE));
-  const out: number[][] = [Array.from(module.subarray(0, 8))];
   let offset = 8;
   const readU32 = (): number => {
     let result = 0;
     let shift = 0;
     for (;;) {
-      const byte = module[offset++];
-      if (byte === undefined) throw malformed(name, offset);
+      if (offset >= length) throw malformed(name, offset);
+      const byte = buffer[offset++]!;
       result += (byte & 0x7f) * 2 ** shift;
       if ((byte & 0x80) === 0) return result;
       shift += 7;
       if (shift > 35) throw malformed(name, offset);
     }
   };
-  while (offset < module.length) {
-    const id = module[offset++]!;
+  while (offset < length) {
+    const sectionStart = offset;
+    const id = buffer[offset++]!;
     const size = readU32();
     const start = offset;
     const end = start + size;
-    if (end > module.length) throw malformed(name, offset);
+    if (end > length) throw malformed(name, offset);
     if (id === SECTION_IMPORT || id === SECTION_MEMORY) {
-      const body = rewriteSection(module, start, end, id, maxPages, name);
-      out.push([id, ...uleb(body.length), ...body]);
+      const body = rewriteSection(buffer.subarray(0, length), start, end, id, maxPages, name);
+      const section = [id, ...uleb(body.length), ...body];
+      const delta = section.length - (end - sectionStart);
+      if (length + delta > buffer.length) {
+        throw new RuntimeError('MEMORY_LIMIT', `${name}: the memory cap grew the module past its spare room`);
+      }
+      buffer.copyWithin(end + delta, end, length);
+      buffer.set(section, sectionStart);
+      length += delta;
+      offset = end + delta;
     } else {
-      out.push([id, ...uleb(size)], Array.from(module.subarray(start, end)));
+      offset = end;
     }
-    offset = end;
   }
-  const total = out.reduce((n, part) => n + part.length, 0);
-  const result = new Uint8Array(total);
-  let at = 0;
-  for (const part of out) {
-    result.set(part, at);
-    at += part.length;
-  }
-  return result;
+  return buffer.subarray(0, length);
 }
 
 function rewriteSection(

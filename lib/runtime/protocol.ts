@@ -17,6 +17,9 @@ export interface WorkerInit {
   channel: HostCallChannel;
 }
 
+/** What a blank worker receives before any call. */
+export type StartMessage = { type: 'prepare'; entry: string } | { type: 'init'; init: WorkerInit };
+
 export interface CallRequest {
   type: 'call';
   id: number;
@@ -34,7 +37,12 @@ export interface WireError {
 }
 
 export type WorkerMessage =
-  | { type: 'ready'; exports: string[] }
+  | {
+      type: 'ready';
+      exports: string[];
+      /** Time from the init message to the glue being loaded, and to the instance being ready. */
+      timings: { waitGlueMs: number; instantiateMs: number };
+    }
   | { type: 'init-error'; error: WireError }
   | {
       type: 'result';

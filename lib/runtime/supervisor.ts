@@ -10,12 +10,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { createLogger, RuntimeError, packageRoot } from '../core/index.js';
-import { readCoreModule, type TranspiledComponent } from '../component/index.js';
+import type { TranspiledComponent } from '../component/index.js';
 import { type Capability, decide, DEFAULT_LIMITS, type Grant, type Limits } from '../grants/index.js';
 import { answerHostCall, type HostCallChannel, type HostRequest } from './host-call.js';
 import { performHttp } from './http-fetch.js';
-import { capMemory } from './memory-cap.js';
-import type { CallRequest, WireError, WorkerInit, WorkerMessage } from './protocol.js';
+import { readCappedModule } from './memory-cap.js';
+import type { CallRequest, StartMessage, WireError, WorkerInit, WorkerMessage } from './protocol.js';
 
 export type InstanceLifetime = 'shared' | 'per-call' | 'per-session';
 
@@ -81,8 +81,8 @@ function compileModules(
     compiled = (async () => {
       const modules: Record<string, WebAssembly.Module> = {};
       for (const file of transpiled.coreModules) {
-        const bytes = capMemory(
-          await readCoreModule(transpiled, file),
+        const bytes = await readCappedModule(
+          path.join(transpiled.dir, file),
           memoryMiB * 1024 * 1024,
           `${name} (${file})`,
         );
@@ -118,6 +118,58 @@ function resolveWorkerEntry(): { file: string; data?: Record<string, string> } {
   return workerEntry;
 }
 
+/** The JS heap of a worker; wasm linear memory is capped separately, in the module. */
+const WORKER_HEAP_MB = 1024;
+
+function spawnBlankWorker(): Worker {
+  const entry = resolveWorkerEntry();
+  const worker = new Worker(entry.file, {
+    ...(entry.data ? { workerData: entry.data } : {}),
+    // The worker's process.env is empty: the guest's environment is built from grants alone.
+    env: {},
+    stdout: true,
+    stderr: true,
+    execArgv: [],
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, stackSizeMb: 4 },
+  });
+  return worker;
+}
+
+let spare: Worker | undefined;
+let keepSpare = false;
+
+/**
+ * Keeps one blank worker started ahead of need, so that loading a component, or replacing a worker
+ * killed at a timeout, does not wait for a thread to boot. For long-running hosts (serve, bench);
+ * a one-shot command would only pay for a thread it never uses.
+ */
+export function keepSpareWorker(enabled: boolean): void {
+  keepSpare = enabled;
+  if (enabled) replenishSpare();
+  else if (spare) {
+    void spare.terminate();
+    spare = undefined;
+  }
+}
+
+function replenishSpare(): void {
+  if (!keepSpare || spare) return;
+  spare = spawnBlankWorker();
+  // A waiting spare must not keep the process alive.
+  spare.unref();
+  spare.on('error', () => (spare = undefined));
+}
+
+function takeWorker(): Worker {
+  const worker = spare ?? spawnBlankWorker();
+  if (worker === spare) {
+    spare = undefined;
+    worker.ref();
+  }
+  setImmediate(replenishSpare);
+  return worker;
+}
+
 class WorkerSlot {
   readonly worker: Worker;
   readonly ready: Promise<string[]>;
@@ -130,30 +182,33 @@ class WorkerSlot {
 
   constructor(
     private readonly runtime: ComponentRuntime,
-    init: Omit<WorkerInit, 'channel'>,
+    init: Omit<WorkerInit, 'channel' | 'modules'>,
+    modules: Promise<Record<string, WebAssembly.Module>>,
     private readonly onFree: (slot: WorkerSlot) => void,
   ) {
     const { port1, port2 } = new MessageChannel();
     const flag = new SharedArrayBuffer(4);
     this.#channel = { port: port1, flag };
-    const entry = resolveWorkerEntry();
-    const limits = init.limits;
-    this.worker = new Worker(entry.file, {
-      workerData: { ...init, ...entry.data, channel: { port: port2, flag } },
-      transferList: [port2],
-      // The worker's process.env is empty: the guest's environment is built from grants alone.
-      env: {},
-      stdout: true,
-      stderr: true,
-      execArgv: [],
-      resourceLimits: {
-        maxOldGenerationSizeMb: Math.max(
-          256,
-          limits.memoryMiB * 2 + Math.ceil(limits.outputBytes / 2 ** 20) * 4,
-        ),
-        stackSizeMb: 4,
+    let settleReady!: { resolve(exports: string[]): void; reject(err: Error): void };
+    this.ready = new Promise((resolve, reject) => (settleReady = { resolve, reject }));
+    this.ready.catch(() => {});
+    this.worker = takeWorker();
+    // The glue loads in the worker while the core modules compile here.
+    this.worker.postMessage({ type: 'prepare', entry: init.entry } satisfies StartMessage);
+    modules.then(
+      (compiled) => {
+        if (this.dead) return;
+        const message: StartMessage = {
+          type: 'init',
+          init: { ...init, modules: compiled, channel: { port: port2, flag } },
+        };
+        this.worker.postMessage(message, [port2]);
       },
-    });
+      (err: Error) => {
+        settleReady.reject(err);
+        this.kill();
+      },
+    );
     this.worker.stdout.resume();
     this.worker.stderr.on('data', (chunk: Buffer) =>
       logger.debug(`[${runtime.name} worker] ${chunk.toString().trimEnd()}`),
@@ -161,12 +216,13 @@ class WorkerSlot {
     port1.on('message', (request: HostRequest) => void this.#hostCall(request));
     port1.unref();
 
-    let settleReady!: { resolve(exports: string[]): void; reject(err: Error): void };
-    this.ready = new Promise((resolve, reject) => (settleReady = { resolve, reject }));
-    this.ready.catch(() => {});
     this.worker.on('message', (message: WorkerMessage) => {
       switch (message.type) {
         case 'ready':
+          logger.debug(
+            `${runtime.name}: worker ready (glue ${message.timings.waitGlueMs.toFixed(1)} ms after init, ` +
+              `instance in ${message.timings.instantiateMs.toFixed(1)} ms)`,
+          );
           settleReady.resolve(message.exports);
           break;
         case 'init-error':
@@ -342,7 +398,8 @@ export class ComponentRuntime {
   readonly grants: readonly Grant[];
   readonly lifetime: InstanceLifetime;
   exports: string[] = [];
-  readonly #init: Omit<WorkerInit, 'channel'>;
+  readonly #init: Omit<WorkerInit, 'channel' | 'modules'>;
+  readonly #modules: Promise<Record<string, WebAssembly.Module>>;
   readonly #pool: WorkerSlot[] = [];
   readonly #sessions = new Map<string, WorkerSlot>();
   readonly #queue: PendingCall[] = [];
@@ -350,7 +407,7 @@ export class ComponentRuntime {
   #nextId = 1;
   #closed = false;
 
-  private constructor(options: RuntimeOptions, modules: Record<string, WebAssembly.Module>) {
+  private constructor(options: RuntimeOptions) {
     this.name = options.name;
     this.options = options;
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
@@ -361,7 +418,6 @@ export class ComponentRuntime {
     this.#init = {
       component: options.name,
       entry: pathToFileURL(options.transpiled.entry).href,
-      modules,
       grants: [...this.grants],
       env: allowed.flatMap((c) =>
         c.kind === 'env' && env[c.key] !== undefined && decide(this.grants, c) === 'allow'
@@ -371,13 +427,16 @@ export class ComponentRuntime {
       preopens: allowed.flatMap((c) => (c.kind === 'fs' ? [{ path: c.path, access: c.access }] : [])),
       limits: this.limits,
     };
+    this.#modules = compileModules(options.transpiled, this.limits.memoryMiB, options.name);
+    this.#modules.catch(() => {});
   }
 
-  /** Compiles the core modules and starts the first worker; resolves once it answers calls. */
+  /**
+   * Starts the first worker and compiles the core modules side by side; resolves once the worker
+   * has an instance and answers calls.
+   */
   static async load(options: RuntimeOptions): Promise<ComponentRuntime> {
-    const limits = { ...DEFAULT_LIMITS, ...options.limits };
-    const modules = await compileModules(options.transpiled, limits.memoryMiB, options.name);
-    const runtime = new ComponentRuntime(options, modules);
+    const runtime = new ComponentRuntime(options);
     const first = runtime.#spawn();
     runtime.#pool.push(first);
     try {
@@ -440,7 +499,7 @@ export class ComponentRuntime {
   }
 
   #spawn(): WorkerSlot {
-    return new WorkerSlot(this, this.#init, () => this.#dispatch());
+    return new WorkerSlot(this, this.#init, this.#modules, () => this.#dispatch());
   }
 
   #dispatch(): void {

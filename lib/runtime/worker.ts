@@ -4,18 +4,12 @@
  * call at a time. Nothing here can reach the host's stdout, environment or process: the guest gets
  * only what `wasi/` hands it.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { concatBytes } from '../core/index.js';
 import { decide, type Capability } from '../grants/index.js';
 import { makeHostCaller } from './host-call.js';
-import type { CallRequest, WireError, WorkerInit, WorkerMessage } from './protocol.js';
-import { cliImports } from './wasi/cli.js';
-import { clockImports, randomImports } from './wasi/clocks.js';
-import { filesystemImports } from './wasi/filesystem.js';
-import { httpImports, type HttpResponseMessage } from './wasi/http.js';
-import { ioImports } from './wasi/io.js';
-import { GuestExit } from './wasi/result.js';
-import { socketImports } from './wasi/sockets.js';
+import type { CallRequest, StartMessage, WireError, WorkerInit, WorkerMessage } from './protocol.js';
+import { GuestExit, type HttpResponseMessage, wasiImports } from './wasi/index.js';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -23,8 +17,28 @@ type Instantiate = (
   instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
 ) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
-const init = workerData as WorkerInit;
 const port = parentPort!;
+
+/**
+ * Workers start blank (a spare may wait for a component to be asked for): `prepare` names the glue
+ * so it loads while the host compiles the core modules, `init` brings everything else.
+ */
+let glueLoading: Promise<{ instantiate: Instantiate }> | undefined;
+const init = await new Promise<WorkerInit>((resolve) => {
+  const onMessage = (message: StartMessage): void => {
+    if (message.type === 'prepare' || message.type === 'init') {
+      glueLoading ??= import(message.type === 'prepare' ? message.entry : message.init.entry) as Promise<{
+        instantiate: Instantiate;
+      }>;
+      glueLoading.catch(() => {});
+    }
+    if (message.type === 'init') {
+      port.off('message', onMessage);
+      resolve(message.init);
+    }
+  };
+  port.on('message', onMessage);
+});
 const hostCall = makeHostCaller(init.channel);
 
 function post(message: WorkerMessage): void {
@@ -78,35 +92,25 @@ class Capture {
 let capture = new Capture();
 
 function buildImports(): Record<string, unknown> {
-  return {
-    ...ioImports(),
-    ...cliImports({
-      env: init.env,
-      args: [init.component],
-      stdout: { write: (b) => capture.sink('stdout').write(b) },
-      stderr: { write: (b) => capture.sink('stderr').write(b) },
-    }),
-    ...clockImports(),
-    ...randomImports(),
-    ...filesystemImports({
-      preopens: init.preopens,
-      onDenied: denied,
-      onFdOpened: (fd) => post({ type: 'fd', op: 'open', fd }),
-      onFdClosed: (fd) => post({ type: 'fd', op: 'close', fd }),
-    }),
-    ...socketImports({ onDenied: denied }),
-    ...httpImports({
-      allows,
-      perform: (request) => hostCall({ op: 'http', request }) as HttpResponseMessage,
-      defaultTimeoutMs: Math.min(init.limits.timeoutMs, 60_000),
-    }),
-  };
+  return wasiImports({
+    env: init.env,
+    args: [init.component],
+    stdout: { write: (b) => capture.sink('stdout').write(b) },
+    stderr: { write: (b) => capture.sink('stderr').write(b) },
+    preopens: init.preopens,
+    onDenied: denied,
+    onFdOpened: (fd) => post({ type: 'fd', op: 'open', fd }),
+    onFdClosed: (fd) => post({ type: 'fd', op: 'close', fd }),
+    allows,
+    perform: (request) => hostCall({ op: 'http', request }) as HttpResponseMessage,
+    defaultTimeoutMs: Math.min(init.limits.timeoutMs, 60_000),
+  });
 }
 
-const glue = (await import(init.entry)) as { instantiate: Instantiate };
 let exportsByName: Map<string, (...args: unknown[]) => unknown> | undefined;
 
 async function instantiate(): Promise<Map<string, (...args: unknown[]) => unknown>> {
+  const glue = await glueLoading!;
   const instance = await glue.instantiate(
     (name) => {
       const module = init.modules[name];
@@ -240,8 +244,15 @@ port.on('message', (message: CallRequest) => {
 });
 
 try {
+  const initReceived = performance.now();
+  await glueLoading;
+  const glueLoaded = performance.now();
   exportsByName = await instantiate();
-  post({ type: 'ready', exports: [...exportsByName.keys()] });
+  post({
+    type: 'ready',
+    exports: [...exportsByName.keys()],
+    timings: { waitGlueMs: glueLoaded - initReceived, instantiateMs: performance.now() - glueLoaded },
+  });
 } catch (err) {
   post({ type: 'init-error', error: toWire(err).error });
 }
