@@ -92,20 +92,20 @@ export const callCommand = {
       ),
   handler: async (argv: CallArgs): Promise<number> => {
     const context = contextFor(argv);
-    const grants: Grant[] = argv.grant.map((text) => ({
-      capability: parseCapability(text),
-      effect: 'allow',
-    }));
-    const limits: Partial<Limits> = {
-      ...(argv.timeout ? { timeoutMs: parseDurationMs(argv.timeout) } : {}),
-      ...(argv.memory ? { memoryMiB: parseMemoryMiB(argv.memory) } : {}),
-      ...(argv.outputLimit ? { outputBytes: parseSizeBytes(argv.outputLimit) } : {}),
-    };
-    const args = parseArgs(argv.args);
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);
     try {
+      const grants: Grant[] = argv.grant.map((text) => ({
+        capability: parseCapability(text),
+        effect: 'allow',
+      }));
+      const limits: Partial<Limits> = {
+        ...(argv.timeout ? { timeoutMs: parseDurationMs(argv.timeout) } : {}),
+        ...(argv.memory ? { memoryMiB: parseMemoryMiB(argv.memory) } : {}),
+        ...(argv.outputLimit ? { outputBytes: parseSizeBytes(argv.outputLimit) } : {}),
+      };
+      const args = parseArgs(argv.args);
       const result = await callOnce(context, argv.component, argv.function, args, {
         grants,
         limits,
