@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: the whole pull path on this machine, with nothing to sign up for. A throwaway
 # registry on 127.0.0.1 (a free port), a component pushed to it, pulled and pinned by digest,
-# mirrored to an OCI layout and listed. Everything it starts it stops; state goes to a temp dir.
+# mirrored to an OCI layout and listed, then a signed component run in the sandbox with and
+# without a grant. Everything it starts it stops; state goes to a temp dir.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
@@ -51,4 +52,21 @@ echo
 echo "== wtools verify $ref --key demo.pub   (what CI runs: exit 0 verified, 1 not)"
 wtools verify "$ref" --key "$work/demo.pub"
 echo
-echo "The sandbox and the MCP server come next (see the README's roadmap)."
+echo
+basic="$(cd "$root" && npx tsx -e "import('./test/harness/c-fixtures.ts').then(async (m) => console.log(await m.cComponentPath('c/basic')))")"
+files_ref="127.0.0.1:$port/demo/files:1.0"
+mkdir -p "$work/data"
+echo "hello from the host" >"$work/data/note.txt"
+echo "== wtools push files.wasm $files_ref --sign --key demo.key   (a C component that reads files)"
+wtools push "$basic" "$files_ref" --sign --key "$work/demo.key" --quiet
+echo
+echo "== wtools call $files_ref read-file   (no grant: the sandbox has no files at all)"
+wtools call "$files_ref" read-file --args "[\"$work/data/note.txt\"]" --key "$work/demo.pub" 2>/dev/null || true
+echo
+echo "== ... the same call with --grant fs:$work/data:ro"
+wtools call "$files_ref" read-file --args "[\"$work/data/note.txt\"]" --key "$work/demo.pub" --grant "fs:$work/data:ro"
+echo
+echo "== ... write-file through that read-only grant   (refused and reported under \"denied\")"
+wtools call "$files_ref" write-file --args "[\"$work/data/new.txt\", \"x\"]" --key "$work/demo.pub" --grant "fs:$work/data:ro" 2>/dev/null || true
+echo
+echo "The MCP server comes next (see the README's roadmap)."
