@@ -58,6 +58,15 @@ export interface CallResult {
   ms: number;
 }
 
+/** Calls waiting for a set of workers: the shared pool, or the one worker of a session. */
+interface Lane {
+  size: number;
+  slots: WorkerSlot[];
+  queue: PendingCall[];
+  /** Replace a dead worker at once (the pool) or on the next call (a session). */
+  replaceDead: boolean;
+}
+
 interface PendingCall {
   request: CallRequest;
   timeoutMs: number;
@@ -67,33 +76,52 @@ interface PendingCall {
 }
 
 const logger = createLogger('runtime');
-const compiledCache = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
+/** Compiled core modules per component and memory cap, shared by every runtime that uses them. */
+const compiledCache = new Map<
+  string,
+  { modules: Promise<Record<string, WebAssembly.Module>>; users: number }
+>();
 
-/** Core modules compiled with the memory cap; shared by every runtime of the same component and cap. */
-function compileModules(
+function cacheKey(transpiled: TranspiledComponent, memoryMiB: number): string {
+  return `${transpiled.dir}\0${memoryMiB}`;
+}
+
+function acquireModules(
   transpiled: TranspiledComponent,
   memoryMiB: number,
   name: string,
 ): Promise<Record<string, WebAssembly.Module>> {
-  const key = `${transpiled.dir}\0${memoryMiB}`;
-  let compiled = compiledCache.get(key);
-  if (!compiled) {
-    compiled = (async () => {
-      const modules: Record<string, WebAssembly.Module> = {};
+  const key = cacheKey(transpiled, memoryMiB);
+  let entry = compiledCache.get(key);
+  if (!entry) {
+    const modules = (async () => {
+      const compiled: Record<string, WebAssembly.Module> = {};
       for (const file of transpiled.coreModules) {
         const bytes = await readCappedModule(
           path.join(transpiled.dir, file),
           memoryMiB * 1024 * 1024,
           `${name} (${file})`,
         );
-        modules[file] = await WebAssembly.compile(bytes);
+        compiled[file] = await WebAssembly.compile(bytes);
       }
-      return modules;
+      return compiled;
     })();
-    compiled.catch(() => compiledCache.delete(key));
-    compiledCache.set(key, compiled);
+    entry = { modules, users: 0 };
+    const created = entry;
+    modules.catch(() => {
+      if (compiledCache.get(key) === created) compiledCache.delete(key);
+    });
+    compiledCache.set(key, entry);
   }
-  return compiled;
+  entry.users++;
+  return entry.modules;
+}
+
+/** The last runtime of a component lets its compiled code go. */
+function releaseModules(transpiled: TranspiledComponent, memoryMiB: number): void {
+  const key = cacheKey(transpiled, memoryMiB);
+  const entry = compiledCache.get(key);
+  if (entry && --entry.users <= 0) compiledCache.delete(key);
 }
 
 let workerEntry: { file: string; data?: Record<string, string> } | undefined;
@@ -400,9 +428,8 @@ export class ComponentRuntime {
   exports: string[] = [];
   readonly #init: Omit<WorkerInit, 'channel' | 'modules'>;
   readonly #modules: Promise<Record<string, WebAssembly.Module>>;
-  readonly #pool: WorkerSlot[] = [];
-  readonly #sessions = new Map<string, WorkerSlot>();
-  readonly #queue: PendingCall[] = [];
+  readonly #pool: Lane;
+  readonly #sessions = new Map<string, Lane>();
   readonly #allowedAtRunTime: Capability[] = [];
   #nextId = 1;
   #closed = false;
@@ -427,8 +454,8 @@ export class ComponentRuntime {
       preopens: allowed.flatMap((c) => (c.kind === 'fs' ? [{ path: c.path, access: c.access }] : [])),
       limits: this.limits,
     };
-    this.#modules = compileModules(options.transpiled, this.limits.memoryMiB, options.name);
-    this.#modules.catch(() => {});
+    this.#pool = { size: Math.max(1, options.poolSize ?? 1), slots: [], queue: [], replaceDead: true };
+    this.#modules = acquireModules(options.transpiled, this.limits.memoryMiB, options.name);
   }
 
   /**
@@ -437,8 +464,7 @@ export class ComponentRuntime {
    */
   static async load(options: RuntimeOptions): Promise<ComponentRuntime> {
     const runtime = new ComponentRuntime(options);
-    const first = runtime.#spawn();
-    runtime.#pool.push(first);
+    const first = runtime.#spawn(runtime.#pool);
     try {
       runtime.exports = await first.ready;
     } catch (err) {
@@ -461,56 +487,44 @@ export class ComponentRuntime {
         resolve,
         reject,
       };
-      if (this.lifetime === 'per-session' && options.sessionId !== undefined) {
-        this.#callInSession(options.sessionId, call);
-      } else {
-        this.#queue.push(call);
-        this.#dispatch();
-      }
+      const lane =
+        this.lifetime === 'per-session' && options.sessionId !== undefined
+          ? this.#session(options.sessionId)
+          : this.#pool;
+      lane.queue.push(call);
+      this.#dispatch(lane);
     });
   }
 
-  #callInSession(sessionId: string, call: PendingCall): void {
-    let slot = this.#sessions.get(sessionId);
-    if (!slot || slot.dead) {
-      slot = this.#spawn();
-      this.#sessions.set(sessionId, slot);
+  /** A session's lane: one worker, created on the session's first call, never shared. */
+  #session(sessionId: string): Lane {
+    let lane = this.#sessions.get(sessionId);
+    if (!lane) {
+      lane = { size: 1, slots: [], queue: [], replaceDead: false };
+      this.#sessions.set(sessionId, lane);
     }
-    const target = slot;
-    // One call at a time per session; a session's calls wait for each other in order.
-    const run = (): void => {
-      if (target.dead) {
-        this.#sessions.delete(sessionId);
-        this.#callInSession(sessionId, call);
-      } else if (target.busy) setImmediate(run);
-      else target.ready.then(() => (target.busy ? setImmediate(run) : target.start(call)), call.reject);
-    };
-    run();
+    return lane;
   }
 
-  /** Drops a session's instance. */
+  /** Drops a session's instance; calls of the session still waiting are refused. */
   async endSession(sessionId: string): Promise<void> {
-    const slot = this.#sessions.get(sessionId);
+    const lane = this.#sessions.get(sessionId);
     this.#sessions.delete(sessionId);
-    if (slot) {
-      slot.kill();
-      await new Promise((resolve) => slot.worker.once('exit', resolve).unref?.());
-    }
+    if (lane) await this.#closeLane(lane, `the session ${sessionId} ended`);
   }
 
-  #spawn(): WorkerSlot {
-    return new WorkerSlot(this, this.#init, this.#modules, () => this.#dispatch());
+  #spawn(lane: Lane): WorkerSlot {
+    const slot = new WorkerSlot(this, this.#init, this.#modules, () => this.#dispatch(lane));
+    lane.slots.push(slot);
+    return slot;
   }
 
-  #dispatch(): void {
-    while (this.#queue.length > 0 && !this.#closed) {
-      let slot = this.#pool.find((s) => !s.busy && !s.dead);
-      if (!slot && this.#pool.length < (this.options.poolSize ?? 1)) {
-        slot = this.#spawn();
-        this.#pool.push(slot);
-      }
+  #dispatch(lane: Lane): void {
+    while (lane.queue.length > 0 && !this.#closed) {
+      let slot = lane.slots.find((s) => !s.busy && !s.dead);
+      if (!slot && lane.slots.length < lane.size) slot = this.#spawn(lane);
       if (!slot) return;
-      const call = this.#queue.shift()!;
+      const call = lane.queue.shift()!;
       const chosen = slot;
       chosen.current = call; // reserved while it starts
       chosen.ready.then(
@@ -526,14 +540,19 @@ export class ComponentRuntime {
     }
   }
 
-  /** A worker ended (killed after a timeout, crashed, or closed): replace it at once for the next call. */
+  /**
+   * A worker ended (killed after a timeout, crashed, or closed). The shared pool replaces it at
+   * once, so the next call does not wait for a thread to boot; a session gets a fresh one on its
+   * next call.
+   */
   slotDied(slot: WorkerSlot): void {
-    const index = this.#pool.indexOf(slot);
-    if (index >= 0) {
-      this.#pool.splice(index, 1);
-      if (!this.#closed) this.#pool.push(this.#spawn());
+    for (const lane of [this.#pool, ...this.#sessions.values()]) {
+      const index = lane.slots.indexOf(slot);
+      if (index < 0) continue;
+      lane.slots.splice(index, 1);
+      if (lane.replaceDead && !this.#closed) this.#spawn(lane);
+      this.#dispatch(lane);
     }
-    this.#dispatch();
   }
 
   async ask(capability: Capability): Promise<boolean> {
@@ -548,12 +567,17 @@ export class ComponentRuntime {
   }
 
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
-    for (const call of this.#queue.splice(0))
-      call.reject(new RuntimeError('WORKER_CRASHED', `${this.name} was unloaded`));
-    const slots = [...this.#pool, ...this.#sessions.values()];
-    this.#pool.length = 0;
+    const lanes = [this.#pool, ...this.#sessions.values()];
     this.#sessions.clear();
+    await Promise.all(lanes.map((lane) => this.#closeLane(lane, `${this.name} was unloaded`)));
+    releaseModules(this.options.transpiled, this.limits.memoryMiB);
+  }
+
+  async #closeLane(lane: Lane, why: string): Promise<void> {
+    for (const call of lane.queue.splice(0)) call.reject(new RuntimeError('WORKER_CRASHED', why));
+    const slots = lane.slots.splice(0);
     await Promise.all(
       slots.map(async (slot) => {
         slot.kill();

@@ -72,6 +72,16 @@ describe('instance lifetimes', () => {
     await runtime.endSession('a');
     expect(await next('a')).toBe(1);
     expect(await next('b')).toBe(2);
+    // Calls of one session queue behind each other, in order.
+    expect(await Promise.all([next('c'), next('c'), next('c')])).toEqual([1, 2, 3]);
+  });
+
+  it('a timeout in one session leaves the other sessions and the pool alone', async () => {
+    const { runtime } = await startComponent(await fixturePath('counter'), { lifetime: 'per-session' });
+    expect((await runtime.call('next', [], { sessionId: 'calm' })).value).toBe(1);
+    await expectCode(runtime.call('spin', [], { sessionId: 'stuck', timeoutMs: 200 }), 'CALL_TIMEOUT');
+    expect((await runtime.call('next', [], { sessionId: 'calm' })).value).toBe(2);
+    expect((await runtime.call('next', [], { sessionId: 'stuck' })).value).toBe(1);
   });
 });
 
