@@ -31,11 +31,14 @@ interface CacheMeta {
   loggerPatched: boolean;
 }
 
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 const ENTRY = 'component.js';
 const META = 'wtools-transpile.json';
-const DEBUG_LOGGER =
-  /const _debugLog = \(\.\.\.args\) => \{\n\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\n\s*console\.debug\(\.\.\.args\);\n\s*\};/;
+/** jco's logger, as written and as minified; replaced by a no-op. */
+const DEBUG_LOGGER = [
+  /const _debugLog = \(\.\.\.args\) => \{\n\s*if \(!globalThis\?\.process\?\.env\?\.JCO_DEBUG\) \{ return; \}\n\s*console\.debug\(\.\.\.args\);\n\s*\};/,
+  /_debugLog=\(\.\.\.(\w+)\)=>\{globalThis\?\.process\?\.env\?\.JCO_DEBUG&&console\.debug\(\.\.\.\1\)\}/,
+];
 
 let jcoVersion: string | undefined;
 
@@ -89,6 +92,8 @@ export async function transpileCached(
       base64Cutoff: 0,
       noTypescript: true,
       nodejsCompat: false,
+      // Half the glue to parse: a worker compiles it on every load (about 30 ms per 400 KB here).
+      minify: true,
     });
     files = output.files;
     exportsList = output.exports;
@@ -100,7 +105,10 @@ export async function transpileCached(
   const glue = files[ENTRY];
   if (!glue) throw new ComponentError('TRANSPILE_FAILED', `jco wrote no ${ENTRY} for ${name}`);
   const source = new TextDecoder().decode(glue);
-  const patched = source.replace(DEBUG_LOGGER, 'const _debugLog = () => {};');
+  const patched = DEBUG_LOGGER.reduce(
+    (text, pattern, i) => text.replace(pattern, i === 0 ? 'const _debugLog = () => {};' : '_debugLog=()=>{}'),
+    source,
+  );
   const coreModules = Object.keys(files)
     .filter((f) => f.endsWith('.wasm'))
     .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));

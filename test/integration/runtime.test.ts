@@ -122,7 +122,7 @@ describe('transpile cache', () => {
     expect(second.entry).toBe(first.entry);
     const glue = await readFile(first.entry, 'utf8');
     // jco's per-step debug logger is patched out of the cached glue.
-    expect(glue).toContain('const _debugLog = () => {};');
+    expect(glue).toContain('_debugLog=()=>{}');
     expect(glue).not.toContain('JCO_DEBUG');
   });
 
