@@ -61,3 +61,16 @@ export function hostMatches(pattern: string, host: string): boolean {
   if (p.startsWith('*.')) return h.endsWith(p.slice(1)) && h.length > p.length - 1;
   return p === h;
 }
+
+/**
+ * Whether a socket grant names this host on some port: what lets a guest look the name up. A deny
+ * grant of the host on every port (port 0) wins.
+ */
+export function hostNamedBySocketGrant(grants: readonly Grant[], host: string): boolean {
+  const names = (g: Grant, anyPortOnly: boolean): boolean =>
+    (g.capability.kind === 'tcp' || g.capability.kind === 'udp') &&
+    (!anyPortOnly || g.capability.port === 0) &&
+    hostMatches(g.capability.host, host);
+  if (grants.some((g) => g.effect === 'deny' && names(g, true))) return false;
+  return grants.some((g) => g.effect === 'allow' && names(g, false));
+}

@@ -7,6 +7,7 @@
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { Capability } from '../grants/index.js';
 import type { HttpRequestMessage } from './wasi/http.js';
+import type { SocketRequest } from './wasi/sockets.js';
 
 export const FLAG_WAITING = 0;
 export const FLAG_ANSWERED = 1;
@@ -18,7 +19,9 @@ export interface HostCallChannel {
 }
 
 export type HostRequest =
-  { op: 'http'; request: HttpRequestMessage } | { op: 'ask'; capability: Capability; reason: string };
+  | { op: 'http'; request: HttpRequestMessage }
+  | { op: 'ask'; capability: Capability; reason: string }
+  | { op: 'socket'; request: SocketRequest };
 
 export function makeHostCaller(channel: HostCallChannel): (request: HostRequest) => unknown {
   const flag = new Int32Array(channel.flag);

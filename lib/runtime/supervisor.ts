@@ -14,6 +14,7 @@ import type { TranspiledComponent } from '../component/index.js';
 import { type Capability, decide, DEFAULT_LIMITS, type Grant, type Limits } from '../grants/index.js';
 import { answerHostCall, type HostCallChannel, type HostRequest } from './host-call.js';
 import { performHttp } from './http-fetch.js';
+import { SocketHost, type SocketPolicy, socketPolicyFor } from './socket-host.js';
 import { readCappedModule } from './memory-cap.js';
 import type { CallRequest, StartMessage, WireError, WorkerInit, WorkerMessage } from './protocol.js';
 
@@ -205,6 +206,7 @@ class WorkerSlot {
   dead = false;
   readonly #openFds = new Set<number>();
   readonly #channel: HostCallChannel;
+  readonly #sockets: SocketHost;
   #timer: NodeJS.Timeout | undefined;
   #abort: (() => void) | undefined;
 
@@ -217,6 +219,7 @@ class WorkerSlot {
     const { port1, port2 } = new MessageChannel();
     const flag = new SharedArrayBuffer(4);
     this.#channel = { port: port1, flag };
+    this.#sockets = new SocketHost(runtime.socketPolicy());
     let settleReady!: { resolve(exports: string[]): void; reject(err: Error): void };
     this.ready = new Promise((resolve, reject) => (settleReady = { resolve, reject }));
     this.ready.catch(() => {});
@@ -371,6 +374,7 @@ class WorkerSlot {
       }
     }
     this.#openFds.clear();
+    this.#sockets.closeAll();
     this.#channel.port.close();
     this.runtime.slotDied(this);
   }
@@ -391,6 +395,8 @@ class WorkerSlot {
           decide(this.runtime.grants, want) === 'allow' || this.runtime.askedAndAllowed(want)
             ? await performHttp(request.request)
             : { ok: false, error: { tag: 'HTTP-request-denied' }, message: 'denied' };
+      } else if (request.op === 'socket') {
+        reply = await this.#sockets.handle(request.request);
       } else {
         reply = await this.runtime.ask(request.capability);
       }
@@ -560,6 +566,11 @@ export class ComponentRuntime {
     const allowed = (await this.options.ask?.(this.name, capability)) ?? false;
     if (allowed) this.#allowedAtRunTime.push(capability);
     return allowed;
+  }
+
+  /** What the host side of a worker's sockets may do: the grants first, then the human. */
+  socketPolicy(): SocketPolicy {
+    return socketPolicyFor(this.grants, (capability) => this.ask(capability));
   }
 
   askedAndAllowed(capability: Capability): boolean {

@@ -9,7 +9,7 @@ import { concatBytes } from '../core/index.js';
 import { decide, type Capability } from '../grants/index.js';
 import { makeHostCaller } from './host-call.js';
 import type { CallRequest, StartMessage, WireError, WorkerInit, WorkerMessage } from './protocol.js';
-import { GuestExit, type HttpResponseMessage, wasiImports } from './wasi/index.js';
+import { GuestExit, type HttpResponseMessage, type SocketReply, wasiImports } from './wasi/index.js';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -103,6 +103,7 @@ function buildImports(): Record<string, unknown> {
     onFdClosed: (fd) => post({ type: 'fd', op: 'close', fd }),
     allows,
     perform: (request) => hostCall({ op: 'http', request }) as HttpResponseMessage,
+    socketCall: (request) => hostCall({ op: 'socket', request }) as SocketReply,
     defaultTimeoutMs: Math.min(init.limits.timeoutMs, 60_000),
   });
 }

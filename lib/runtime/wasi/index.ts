@@ -8,10 +8,10 @@ import { clockImports, randomImports } from './clocks.js';
 import { type FilesystemOptions, filesystemImports } from './filesystem.js';
 import { type HttpOptions, httpImports } from './http.js';
 import { ioImports } from './io.js';
-import { socketImports } from './sockets.js';
+import { type SocketOptions, socketImports } from './sockets.js';
 
 export interface WasiOptions
-  extends CliOptions, Omit<FilesystemOptions, 'onDenied'>, Omit<HttpOptions, never> {
+  extends CliOptions, Omit<FilesystemOptions, 'onDenied'>, HttpOptions, Omit<SocketOptions, 'onDenied'> {
   onDenied(capability: Capability, reason: string): void;
 }
 
@@ -30,3 +30,4 @@ export function wasiImports(options: WasiOptions): Record<string, Record<string,
 export { GuestExit } from './result.js';
 export type { HttpRequestMessage, HttpResponseMessage } from './http.js';
 export type { Preopen } from './filesystem.js';
+export type { SocketReply, SocketRequest } from './sockets.js';

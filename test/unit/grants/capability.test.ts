@@ -6,6 +6,7 @@ import {
   decide,
   formatCapability,
   hostMatches,
+  hostNamedBySocketGrant,
   parseCapability,
   parseDurationMs,
   parseMemoryMiB,
@@ -127,6 +128,23 @@ describe('decide', () => {
     expect(decide([allow('tcp:db:5432')], { kind: 'tcp', host: 'db', port: 5433 })).toBe('ask');
     expect(decide([allow('tcp:db:*')], { kind: 'tcp', host: 'db', port: 5433 })).toBe('allow');
     expect(decide([allow('tcp:db:*')], { kind: 'udp', host: 'db', port: 5433 })).toBe('ask');
+  });
+});
+
+describe('hostNamedBySocketGrant', () => {
+  const allow = (text: string) => ({ capability: parseCapability(text), effect: 'allow' as const });
+  const deny = (text: string) => ({ capability: parseCapability(text), effect: 'deny' as const });
+  it('lets a name be looked up when a socket grant names it on any port, unless denied on every port', () => {
+    expect(hostNamedBySocketGrant([allow('tcp:db.internal:5432')], 'db.internal')).toBe(true);
+    expect(hostNamedBySocketGrant([allow('tcp:*.internal:5432')], 'db.internal')).toBe(true);
+    expect(hostNamedBySocketGrant([allow('tcp:db.internal:5432')], 'other.internal')).toBe(false);
+    expect(hostNamedBySocketGrant([allow('http:db.internal')], 'db.internal')).toBe(false);
+    expect(
+      hostNamedBySocketGrant([allow('tcp:db.internal:5432'), deny('tcp:db.internal:*')], 'db.internal'),
+    ).toBe(false);
+    expect(
+      hostNamedBySocketGrant([allow('tcp:db.internal:5432'), deny('tcp:db.internal:22')], 'db.internal'),
+    ).toBe(true);
   });
 });
 
