@@ -2,3 +2,6 @@ export * from './binary.js';
 export * from './imports.js';
 export * from './transpile.js';
 export * from './json-value.js';
+export * from './wit-model.js';
+export * from './schema.js';
+export * from './values.js';
