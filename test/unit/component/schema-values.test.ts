@@ -2,7 +2,7 @@
  * Every row of the WIT → JSON mapping: the schema compiles as JSON Schema 2020-12, accepts exactly
  * what the conversion accepts, and values survive JSON → guest → JSON unchanged.
  */
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { isWtoolsError } from '../../../lib/core/index.js';
 import {
