@@ -5,3 +5,4 @@ export * from './json-value.js';
 export * from './wit-model.js';
 export * from './schema.js';
 export * from './values.js';
+export * from './wit-print.js';
