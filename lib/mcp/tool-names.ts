@@ -98,10 +98,9 @@ export function toolFilter(patterns: readonly string[]): (name: string) => boole
   const compile = (glob: string) =>
     new RegExp(
       `^${glob
-        .replace(/[.+?^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*/g, '\u0000')
-        .replace(/\*/g, '[^.]*')
-        .replace(/\u0000/g, '.*')}$`,
+        .split('**')
+        .map((piece) => piece.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^.]*'))
+        .join('.*')}$`,
     );
   const include = patterns.filter((p) => !p.startsWith('!')).map(compile);
   const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => compile(p.slice(1)));
