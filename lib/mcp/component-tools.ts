@@ -1,0 +1,242 @@
+/**
+ * Loaded components as MCP tools: one tool per exported function, with schemas from its WIT types.
+ * Arguments are validated against the input schema before the guest is touched; results come back
+ * as structuredContent `{result: …}`; an error result, a trap or a timeout is an isError result,
+ * never a protocol error and never the server's end.
+ */
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import {
+  type ComponentWorld,
+  type WitFunction,
+  argumentsToGuest,
+  fromGuest,
+  inputSchemaOf,
+  outputSchemaOf,
+  unsupportedIn,
+} from '../component/index.js';
+import { isWtoolsError } from '../core/index.js';
+import type { Grant } from '../grants/index.js';
+import type { ComponentRuntime } from '../runtime/index.js';
+import type { ToolCallContext, ToolDef, ToolProvider, ToolResult } from './provider.js';
+import { assignToolNames, toolFilter } from './tool-names.js';
+
+export interface ToolComponent {
+  name: string;
+  digest: string;
+  /** Where it came from: a pinned reference or a file path. */
+  origin: string;
+  world: ComponentWorld;
+  runtime: ComponentRuntime;
+  grants: readonly Grant[];
+  /** `--tools` globs for this component. */
+  filter?: readonly string[];
+}
+
+interface Tool {
+  def: ToolDef;
+  component: ToolComponent;
+  fn: WitFunction;
+  /** The key the runtime knows the export by. */
+  exportName: string;
+  validate: ValidateFunction;
+}
+
+/** A function the tool list leaves out, and why (shown by `inspect`). */
+export interface SkippedFunction {
+  component: string;
+  function: string;
+  reason: string;
+}
+
+const ajv = new Ajv2020({ strict: true, allErrors: true });
+
+function describeFunction(component: ToolComponent, fn: WitFunction, iface?: string): string {
+  const where = iface ? `${iface}#${fn.name}` : fn.name;
+  const summary = fn.docs ? `${fn.docs.trim()}\n\n` : '';
+  return `${summary}${where} of the WebAssembly component ${component.origin}, run in the wtools sandbox.`;
+}
+
+export class ComponentTools implements ToolProvider {
+  readonly #components: ToolComponent[] = [];
+  #tools = new Map<string, Tool>();
+  #skipped: SkippedFunction[] = [];
+  readonly #listeners = new Set<() => void>();
+
+  add(component: ToolComponent): void {
+    this.#components.push(component);
+    this.#rebuild();
+  }
+
+  /** Removes a component by name; returns it so the caller can close its runtime. */
+  remove(name: string): ToolComponent | undefined {
+    const index = this.#components.findIndex((c) => c.name === name);
+    if (index < 0) return undefined;
+    const [removed] = this.#components.splice(index, 1);
+    this.#rebuild();
+    return removed;
+  }
+
+  components(): readonly ToolComponent[] {
+    return this.#components;
+  }
+
+  skipped(): readonly SkippedFunction[] {
+    return this.#skipped;
+  }
+
+  /** Tool name → component and function, for `inspect`. */
+  toolsOf(component: string): { name: string; function: string; interface?: string }[] {
+    return [...this.#tools.values()]
+      .filter((t) => t.component.name === component)
+      .map((t) => ({
+        name: t.def.name,
+        function: t.fn.name,
+        ...(t.exportName.includes('#') ? { interface: t.exportName.split('#')[0]! } : {}),
+      }));
+  }
+
+  #rebuild(): void {
+    const entries: { component: ToolComponent; fn: WitFunction; iface?: string }[] = [];
+    const skipped: SkippedFunction[] = [];
+    for (const component of this.#components) {
+      const add = (fn: WitFunction, iface?: string) => {
+        const types = [...fn.params.map((p) => p.type), ...(fn.result ? [fn.result] : [])];
+        const unsupported = types.map(unsupportedIn).find(Boolean);
+        const handle = types.some(
+          (t) => JSON.stringify(t).includes('"kind":"own"') || JSON.stringify(t).includes('"kind":"borrow"'),
+        );
+        if (unsupported || handle) {
+          skipped.push({
+            component: component.name,
+            function: iface ? `${iface}#${fn.name}` : fn.name,
+            reason: unsupported
+              ? `uses ${unsupported}, which has no JSON form`
+              : 'uses resource handles, not offered as tools yet',
+          });
+          return;
+        }
+        entries.push({ component, fn, ...(iface ? { iface } : {}) });
+      };
+      for (const fn of component.world.functions) add(fn);
+      for (const iface of component.world.interfaces) for (const fn of iface.functions) add(fn, iface.name);
+    }
+    const names = assignToolNames(
+      entries.map((e) => ({
+        component: e.component.name,
+        digest: e.component.digest,
+        function: e.fn.name,
+        ...(e.iface ? { interface: e.iface } : {}),
+      })),
+    );
+    const tools = new Map<string, Tool>();
+    entries.forEach((entry, i) => {
+      const name = names[i]!;
+      if (!toolFilter(entry.component.filter ?? [])(name)) return;
+      const inputSchema = inputSchemaOf(entry.fn);
+      const outputSchema = outputSchemaOf(entry.fn);
+      const networked = entry.component.grants.some(
+        (g) =>
+          g.effect === 'allow' &&
+          (g.capability.kind === 'http' || g.capability.kind === 'tcp' || g.capability.kind === 'udp'),
+      );
+      const def: ToolDef = {
+        name,
+        title: entry.iface
+          ? `${entry.component.name}: ${entry.iface}#${entry.fn.name}`
+          : `${entry.component.name}: ${entry.fn.name}`,
+        description: describeFunction(entry.component, entry.fn, entry.iface),
+        inputSchema,
+        ...(outputSchema ? { outputSchema } : {}),
+        annotations: { openWorldHint: networked },
+      };
+      tools.set(name, {
+        def,
+        component: entry.component,
+        fn: entry.fn,
+        exportName: entry.iface ? exportKey(entry.iface, entry.fn.name) : entry.fn.name,
+        validate: ajv.compile(inputSchema),
+      });
+    });
+    this.#tools = tools;
+    this.#skipped = skipped;
+    for (const listener of this.#listeners) listener();
+  }
+
+  listTools(): ToolDef[] {
+    return [...this.#tools.values()].map((t) => t.def);
+  }
+
+  onToolsChanged(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async callTool(name: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolResult> {
+    const tool = this.#tools.get(name);
+    if (!tool) return errorResult('NO_SUCH_TOOL', `no tool named ${name}`);
+    if (!tool.validate(args)) {
+      const problems = (tool.validate.errors ?? []).map(
+        (e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'} (${e.keyword})`,
+      );
+      return errorResult('INVALID_ARGUMENT', `invalid arguments for ${name}: ${problems.join('; ')}`);
+    }
+    let guestArgs: unknown[];
+    try {
+      guestArgs = argumentsToGuest(tool.fn, args);
+    } catch (err) {
+      return errorResult('INVALID_ARGUMENT', `invalid arguments for ${name}: ${(err as Error).message}`);
+    }
+    try {
+      const result = await tool.component.runtime.call(tool.exportName, guestArgs, {
+        signal: context.signal,
+        ...(context.sessionId ? { sessionId: context.sessionId } : {}),
+      });
+      forwardOutput(context, result.stdout, result.stderr, tool.component.name);
+      const returned = tool.fn.result?.kind === 'result' ? tool.fn.result.ok : tool.fn.result;
+      if (!tool.fn.result) return { content: [{ type: 'text', text: 'done' }] };
+      const json = returned ? fromGuest(returned, result.value) : null;
+      return { content: [{ type: 'text', text: JSON.stringify(json) }], structuredContent: { result: json } };
+    } catch (err) {
+      if (!isWtoolsError(err)) throw err;
+      const details = (err.details ?? {}) as { value?: unknown; stdout?: Uint8Array; stderr?: Uint8Array };
+      forwardOutput(context, details.stdout, details.stderr, tool.component.name);
+      if (err.code === 'GUEST_ERROR' && tool.fn.result?.kind === 'result') {
+        const error = tool.fn.result.err ? fromGuest(tool.fn.result.err, details.value) : null;
+        return {
+          content: [{ type: 'text', text: JSON.stringify({ error }) }],
+          structuredContent: { error },
+          isError: true,
+        };
+      }
+      return errorResult(err.code, err.message);
+    }
+  }
+
+  async endSession(sessionId: string): Promise<void> {
+    await Promise.all(
+      this.#components.map((c) =>
+        c.runtime.lifetime === 'per-session' ? c.runtime.endSession(sessionId) : undefined,
+      ),
+    );
+  }
+}
+
+/** How the runtime's worker names an interface's function. */
+function exportKey(iface: string, fn: string): string {
+  return iface.includes(':') ? `${iface}#${fn}` : `${iface}.${fn}`;
+}
+
+function errorResult(code: string, message: string): ToolResult {
+  return { content: [{ type: 'text', text: `${code}: ${message}` }], isError: true };
+}
+
+function forwardOutput(
+  context: ToolCallContext,
+  stdout: Uint8Array | undefined,
+  stderr: Uint8Array | undefined,
+  component: string,
+): void {
+  const decoder = new TextDecoder();
+  if (stdout?.length) context.log('info', decoder.decode(stdout), `${component}/stdout`);
+  if (stderr?.length) context.log('warning', decoder.decode(stderr), `${component}/stderr`);
+}

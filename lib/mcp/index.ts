@@ -1,0 +1,11 @@
+export type { ToolCallContext, ToolDef, ToolLogLevel, ToolProvider, ToolResult } from './provider.js';
+export { type McpServerOptions, type ServerInfo, createMcpServer } from './server.js';
+export { type StdioOptions, serveStdio } from './stdio.js';
+export {
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type HttpOptions,
+  type HttpServerHandle,
+  MCP_PATH,
+  isLoopbackHost,
+  serveHttp,
+} from './http.js';
