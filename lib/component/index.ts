@@ -6,3 +6,4 @@ export * from './wit-model.js';
 export * from './schema.js';
 export * from './values.js';
 export * from './wit-print.js';
+export { readComponentWorld } from './wit-types.js';
