@@ -183,17 +183,30 @@ export function inputSchemaOf(fn: WitFunction): JsonSchema {
 }
 
 /**
- * The output schema: `{result: …}`. For result<T, E> it is T's (the error comes back as an
- * isError result instead); a function with no result has none.
+ * The output schema: `{result: …}`. A function returning result<T, E> answers `{result: T}` on ok
+ * and, in an isError result, `{error: E}` on err; clients check structured errors against the
+ * schema too, so both shapes are in it. A function with no result has no output schema.
  */
 export function outputSchemaOf(fn: WitFunction): JsonSchema | undefined {
   if (!fn.result) return undefined;
-  const returned = fn.result.kind === 'result' ? fn.result.ok : fn.result;
+  const valueOf = (type: WitType | undefined): JsonSchema => (type ? schemaOf(type) : { type: 'null' });
+  if (fn.result.kind !== 'result') {
+    return {
+      $schema: JSON_SCHEMA_DIALECT,
+      type: 'object',
+      properties: { result: schemaOf(fn.result) },
+      required: ['result'],
+      additionalProperties: false,
+    };
+  }
   return {
     $schema: JSON_SCHEMA_DIALECT,
     type: 'object',
-    properties: { result: returned ? schemaOf(returned) : { type: 'null' } },
-    required: ['result'],
+    properties: { result: valueOf(fn.result.ok), error: valueOf(fn.result.err) },
+    oneOf: [
+      { properties: { result: valueOf(fn.result.ok) }, required: ['result'] },
+      { properties: { error: valueOf(fn.result.err) }, required: ['error'] },
+    ],
     additionalProperties: false,
   };
 }

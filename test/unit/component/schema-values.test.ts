@@ -166,10 +166,16 @@ describe('WIT → JSON Schema and values', () => {
     const output = outputSchemaOf(fn)!;
     expect(output).toMatchObject({
       type: 'object',
-      properties: { result: { title: 'point' } },
+      properties: { result: { title: 'point' }, error: { type: 'string' } },
+    });
+    const validate = ajv.compile(output);
+    expect(validate({ result: { x: 1, y: 2, label: null } })).toBe(true);
+    expect(validate({ error: 'no' })).toBe(true);
+    expect(validate({ result: { x: 1, y: 2 }, error: 'both' })).toBe(false);
+    expect(validate({})).toBe(false);
+    expect(outputSchemaOf({ name: 'g', params: [], result: p('u32') })).toMatchObject({
       required: ['result'],
     });
-    expect(ajv.compile(output)({ result: { x: 1, y: 2, label: null } })).toBe(true);
     expect(outputSchemaOf({ name: 'f', params: [] })).toBeUndefined();
   });
 });
