@@ -17,6 +17,9 @@ import { keygenCommand } from './commands/keygen.js';
 import { signCommand } from './commands/sign.js';
 import { trustCommand } from './commands/trust.js';
 import { callCommand } from './commands/call.js';
+import { inspectCommand } from './commands/inspect.js';
+import { serveCommand } from './commands/serve.js';
+import { mcpConfigCommand } from './commands/mcp-config.js';
 
 interface CommandSpec<A> {
   command: string;
@@ -64,6 +67,9 @@ async function main(): Promise<number> {
   for (const spec of [
     pullCommand,
     callCommand,
+    serveCommand,
+    inspectCommand,
+    mcpConfigCommand,
     pushCommand,
     copyCommand,
     lsCommand,

@@ -2,32 +2,24 @@ import type { Argv } from 'yargs';
 import {
   type Capability,
   type DenialEvent,
-  type Grant,
-  type Limits,
   GRANT_SYNTAX,
   WtoolsError,
   callOnce,
   formatCapability,
   isWtoolsError,
-  parseCapability,
-  parseDurationMs,
-  parseMemoryMiB,
-  parseSizeBytes,
   toJsonValue,
 } from '../../lib/index.js';
 import { type GlobalFlags, contextFor } from '../common.js';
 import { exitCodeFor } from '../errors.js';
 import { printJson } from '../output.js';
+import { componentPositional, grantsFrom, type LimitFlags, limitsFrom } from './grants-flags.js';
 import { type TrustFlags, trustOptions, trustOptionsFrom } from './verify.js';
 
-interface CallArgs extends GlobalFlags, TrustFlags {
+interface CallArgs extends GlobalFlags, TrustFlags, LimitFlags {
   component: string;
   function: string;
   args: string;
   grant: string[];
-  timeout?: string;
-  memory?: string;
-  outputLimit?: string;
 }
 
 function parseArgs(text: string): unknown[] {
@@ -56,12 +48,7 @@ export const callCommand = {
   describe: 'Run one export of a component once, sandboxed, and print its result as JSON',
   builder: (yargs: Argv<GlobalFlags>) =>
     trustOptions(
-      yargs
-        .positional('component', {
-          type: 'string',
-          demandOption: true,
-          describe: 'a .wasm file, or a reference pulled through the trust policy',
-        })
+      componentPositional(yargs)
         .positional('function', {
           type: 'string',
           demandOption: true,
@@ -96,15 +83,8 @@ export const callCommand = {
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);
     try {
-      const grants: Grant[] = argv.grant.map((text) => ({
-        capability: parseCapability(text),
-        effect: 'allow',
-      }));
-      const limits: Partial<Limits> = {
-        ...(argv.timeout ? { timeoutMs: parseDurationMs(argv.timeout) } : {}),
-        ...(argv.memory ? { memoryMiB: parseMemoryMiB(argv.memory) } : {}),
-        ...(argv.outputLimit ? { outputBytes: parseSizeBytes(argv.outputLimit) } : {}),
-      };
+      const grants = grantsFrom(argv.grant);
+      const limits = limitsFrom(argv);
       const args = parseArgs(argv.args);
       const result = await callOnce(context, argv.component, argv.function, args, {
         grants,

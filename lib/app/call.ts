@@ -23,6 +23,7 @@ import {
 } from '../runtime/index.js';
 import type { WtoolsContext } from './context.js';
 import { type PullOptions, pull, readPulledComponent } from './pull.js';
+import type { StoredTrust } from './trust-record.js';
 
 export interface ComponentSource {
   /** A short name: the file's base name or the repository's last segment. */
@@ -31,6 +32,8 @@ export interface ComponentSource {
   origin: string;
   digest: Digest;
   bytes: Uint8Array;
+  /** Who signed it and which rule accepted it; absent for a local file, which nothing verified. */
+  trust?: StoredTrust;
 }
 
 /** A path that exists on disk is a file; anything else is a reference. `./x` and `/x` are always files. */
@@ -74,7 +77,13 @@ export async function loadComponentSource(
       .replace(/[@:][^/]*$/, '')
       .split('/')
       .pop() ?? 'component';
-  return { name: componentName(repository), origin: pulled.pinned, digest: pulled.component.digest, bytes };
+  return {
+    name: componentName(repository),
+    origin: pulled.pinned,
+    digest: pulled.component.digest,
+    bytes,
+    trust: pulled.trust,
+  };
 }
 
 function componentName(raw: string): string {

@@ -9,3 +9,6 @@ export * from './sign.js';
 export * from './trust-root.js';
 export * from './verify-blob.js';
 export * from './call.js';
+export * from './inspect.js';
+export * from './serve.js';
+export * from './builtin-tools.js';

@@ -20,24 +20,34 @@ import type { ComponentRuntime } from '../runtime/index.js';
 import type { ToolCallContext, ToolDef, ToolProvider, ToolResult } from './provider.js';
 import { assignToolNames, toolFilter } from './tool-names.js';
 
-export interface ToolComponent {
+/** What tools are made from: a component's identity, its WIT world, its grants and filters. */
+export interface DescribedComponent {
   name: string;
   digest: string;
   /** Where it came from: a pinned reference or a file path. */
   origin: string;
   world: ComponentWorld;
-  runtime: ComponentRuntime;
   grants: readonly Grant[];
   /** `--tools` globs for this component. */
   filter?: readonly string[];
 }
 
-interface Tool {
+/** A described component with a runtime to call. */
+export interface ToolComponent extends DescribedComponent {
+  runtime: ComponentRuntime;
+}
+
+export interface DescribedTool<C extends DescribedComponent = DescribedComponent> {
   def: ToolDef;
-  component: ToolComponent;
+  component: C;
   fn: WitFunction;
+  /** The interface's full name, for interface functions. */
+  interface?: string;
   /** The key the runtime knows the export by. */
   exportName: string;
+}
+
+interface Tool<C extends ToolComponent> extends DescribedTool<C> {
   validate: ValidateFunction;
 }
 
@@ -49,26 +59,27 @@ export interface SkippedFunction {
 }
 
 const ajv = new Ajv2020({ strict: true, allErrors: true });
+const PROGRESS_INTERVAL_MS = 1000;
 
-function describeFunction(component: ToolComponent, fn: WitFunction, iface?: string): string {
+function describeFunction(component: DescribedComponent, fn: WitFunction, iface?: string): string {
   const where = iface ? `${iface}#${fn.name}` : fn.name;
   const summary = fn.docs ? `${fn.docs.trim()}\n\n` : '';
   return `${summary}${where} of the WebAssembly component ${component.origin}, run in the wtools sandbox.`;
 }
 
-export class ComponentTools implements ToolProvider {
-  readonly #components: ToolComponent[] = [];
-  #tools = new Map<string, Tool>();
+export class ComponentTools<C extends ToolComponent = ToolComponent> implements ToolProvider {
+  readonly #components: C[] = [];
+  #tools = new Map<string, Tool<C>>();
   #skipped: SkippedFunction[] = [];
   readonly #listeners = new Set<() => void>();
 
-  add(component: ToolComponent): void {
+  add(component: C): void {
     this.#components.push(component);
     this.#rebuild();
   }
 
   /** Removes a component by name; returns it so the caller can close its runtime. */
-  remove(name: string): ToolComponent | undefined {
+  remove(name: string): C | undefined {
     const index = this.#components.findIndex((c) => c.name === name);
     if (index < 0) return undefined;
     const [removed] = this.#components.splice(index, 1);
@@ -76,7 +87,7 @@ export class ComponentTools implements ToolProvider {
     return removed;
   }
 
-  components(): readonly ToolComponent[] {
+  components(): readonly C[] {
     return this.#components;
   }
 
@@ -84,80 +95,9 @@ export class ComponentTools implements ToolProvider {
     return this.#skipped;
   }
 
-  /** Tool name → component and function, for `inspect`. */
-  toolsOf(component: string): { name: string; function: string; interface?: string }[] {
-    return [...this.#tools.values()]
-      .filter((t) => t.component.name === component)
-      .map((t) => ({
-        name: t.def.name,
-        function: t.fn.name,
-        ...(t.exportName.includes('#') ? { interface: t.exportName.split('#')[0]! } : {}),
-      }));
-  }
-
   #rebuild(): void {
-    const entries: { component: ToolComponent; fn: WitFunction; iface?: string }[] = [];
-    const skipped: SkippedFunction[] = [];
-    for (const component of this.#components) {
-      const add = (fn: WitFunction, iface?: string) => {
-        const types = [...fn.params.map((p) => p.type), ...(fn.result ? [fn.result] : [])];
-        const unsupported = types.map(unsupportedIn).find(Boolean);
-        const handle = types.some(
-          (t) => JSON.stringify(t).includes('"kind":"own"') || JSON.stringify(t).includes('"kind":"borrow"'),
-        );
-        if (unsupported || handle) {
-          skipped.push({
-            component: component.name,
-            function: iface ? `${iface}#${fn.name}` : fn.name,
-            reason: unsupported
-              ? `uses ${unsupported}, which has no JSON form`
-              : 'uses resource handles, not offered as tools yet',
-          });
-          return;
-        }
-        entries.push({ component, fn, ...(iface ? { iface } : {}) });
-      };
-      for (const fn of component.world.functions) add(fn);
-      for (const iface of component.world.interfaces) for (const fn of iface.functions) add(fn, iface.name);
-    }
-    const names = assignToolNames(
-      entries.map((e) => ({
-        component: e.component.name,
-        digest: e.component.digest,
-        function: e.fn.name,
-        ...(e.iface ? { interface: e.iface } : {}),
-      })),
-    );
-    const tools = new Map<string, Tool>();
-    entries.forEach((entry, i) => {
-      const name = names[i]!;
-      if (!toolFilter(entry.component.filter ?? [])(name)) return;
-      const inputSchema = inputSchemaOf(entry.fn);
-      const outputSchema = outputSchemaOf(entry.fn);
-      const networked = entry.component.grants.some(
-        (g) =>
-          g.effect === 'allow' &&
-          (g.capability.kind === 'http' || g.capability.kind === 'tcp' || g.capability.kind === 'udp'),
-      );
-      const def: ToolDef = {
-        name,
-        title: entry.iface
-          ? `${entry.component.name}: ${entry.iface}#${entry.fn.name}`
-          : `${entry.component.name}: ${entry.fn.name}`,
-        description: describeFunction(entry.component, entry.fn, entry.iface),
-        inputSchema,
-        ...(outputSchema ? { outputSchema } : {}),
-        annotations: { openWorldHint: networked },
-      };
-      tools.set(name, {
-        def,
-        component: entry.component,
-        fn: entry.fn,
-        exportName: entry.iface ? exportKey(entry.iface, entry.fn.name) : entry.fn.name,
-        validate: ajv.compile(inputSchema),
-      });
-    });
-    this.#tools = tools;
+    const { tools, skipped } = describeTools(this.#components);
+    this.#tools = new Map(tools.map((t) => [t.def.name, { ...t, validate: ajv.compile(t.def.inputSchema) }]));
     this.#skipped = skipped;
     for (const listener of this.#listeners) listener();
   }
@@ -186,17 +126,26 @@ export class ComponentTools implements ToolProvider {
     } catch (err) {
       return errorResult('INVALID_ARGUMENT', `invalid arguments for ${name}: ${(err as Error).message}`);
     }
+    // A guest reports no progress of its own: a long call tells the client, once a second, that it
+    // is still running (and for how long), so clients do not give up on it.
+    const started = Date.now();
+    const heartbeat = setInterval(() => {
+      const seconds = Math.round((Date.now() - started) / 1000);
+      context.progress(seconds, undefined, `${name} running for ${seconds} s`);
+    }, PROGRESS_INTERVAL_MS);
     try {
       const result = await tool.component.runtime.call(tool.exportName, guestArgs, {
         signal: context.signal,
         ...(context.sessionId ? { sessionId: context.sessionId } : {}),
       });
+      clearInterval(heartbeat);
       forwardOutput(context, result.stdout, result.stderr, tool.component.name);
       const returned = tool.fn.result?.kind === 'result' ? tool.fn.result.ok : tool.fn.result;
       if (!tool.fn.result) return { content: [{ type: 'text', text: 'done' }] };
       const json = returned ? fromGuest(returned, result.value) : null;
       return { content: [{ type: 'text', text: JSON.stringify(json) }], structuredContent: { result: json } };
     } catch (err) {
+      clearInterval(heartbeat);
       if (!isWtoolsError(err)) throw err;
       const details = (err.details ?? {}) as { value?: unknown; stdout?: Uint8Array; stderr?: Uint8Array };
       forwardOutput(context, details.stdout, details.stderr, tool.component.name);
@@ -219,6 +168,75 @@ export class ComponentTools implements ToolProvider {
       ),
     );
   }
+}
+
+/**
+ * The tools a set of components offers, named as `assignToolNames` decides, and the functions left
+ * out with the reason. Pure: `inspect` shows exactly what `serve` would list.
+ */
+export function describeTools<C extends DescribedComponent>(
+  components: readonly C[],
+): { tools: DescribedTool<C>[]; skipped: SkippedFunction[] } {
+  const entries: { component: C; fn: WitFunction; iface?: string }[] = [];
+  const skipped: SkippedFunction[] = [];
+  for (const component of components) {
+    const add = (fn: WitFunction, iface?: string): void => {
+      const reason = whyNotATool(fn);
+      if (reason)
+        skipped.push({
+          component: component.name,
+          function: iface ? `${iface}#${fn.name}` : fn.name,
+          reason,
+        });
+      else entries.push({ component, fn, ...(iface ? { iface } : {}) });
+    };
+    for (const fn of component.world.functions) add(fn);
+    for (const iface of component.world.interfaces) for (const fn of iface.functions) add(fn, iface.name);
+  }
+  const names = assignToolNames(
+    entries.map((e) => ({
+      component: e.component.name,
+      digest: e.component.digest,
+      function: e.fn.name,
+      ...(e.iface ? { interface: e.iface } : {}),
+    })),
+  );
+  const tools: DescribedTool<C>[] = [];
+  entries.forEach((entry, i) => {
+    const name = names[i]!;
+    if (!toolFilter(entry.component.filter ?? [])(name)) return;
+    const outputSchema = outputSchemaOf(entry.fn);
+    const networked = entry.component.grants.some(
+      (g) =>
+        g.effect === 'allow' &&
+        (g.capability.kind === 'http' || g.capability.kind === 'tcp' || g.capability.kind === 'udp'),
+    );
+    tools.push({
+      def: {
+        name,
+        title: `${entry.component.name}: ${entry.iface ? `${entry.iface}#` : ''}${entry.fn.name}`,
+        description: describeFunction(entry.component, entry.fn, entry.iface),
+        inputSchema: inputSchemaOf(entry.fn),
+        ...(outputSchema ? { outputSchema } : {}),
+        annotations: { openWorldHint: networked },
+      },
+      component: entry.component,
+      fn: entry.fn,
+      ...(entry.iface ? { interface: entry.iface } : {}),
+      exportName: entry.iface ? exportKey(entry.iface, entry.fn.name) : entry.fn.name,
+    });
+  });
+  return { tools, skipped };
+}
+
+function whyNotATool(fn: WitFunction): string | undefined {
+  const types = [...fn.params.map((p) => p.type), ...(fn.result ? [fn.result] : [])];
+  const unsupported = types.map(unsupportedIn).find(Boolean);
+  if (unsupported) return `uses ${unsupported}, which has no JSON form`;
+  if (types.some((t) => /"kind":"(own|borrow)"/.test(JSON.stringify(t)))) {
+    return 'uses resource handles, not offered as tools yet';
+  }
+  return undefined;
 }
 
 /** How the runtime's worker names an interface's function. */

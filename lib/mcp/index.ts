@@ -9,3 +9,5 @@ export {
   isLoopbackHost,
   serveHttp,
 } from './http.js';
+export * from './component-tools.js';
+export * from './tool-names.js';

@@ -61,6 +61,27 @@ export class RegistryClient {
     return new RegistryRepository(this, name);
   }
 
+  /** Repository names from the catalog API, where the registry offers it (many public ones do not). */
+  async catalog(limit = 1000): Promise<string[]> {
+    const all: string[] = [];
+    const seen = new Set<string>();
+    let next: string | undefined = `${this.baseUrl}/v2/_catalog?n=${Math.min(limit, 1000)}`;
+    while (next && all.length < limit) {
+      const response = await this.request({ method: 'GET', url: next }, ['registry:catalog:*']);
+      if (!response.ok) {
+        await response.body?.cancel();
+        throw new OciError(
+          response.status === 401 || response.status === 403 ? 'DENIED' : 'REGISTRY_ERROR',
+          `${this.registry} does not list its repositories (catalog API: HTTP ${response.status})`,
+        );
+      }
+      const body = (await response.json()) as { repositories?: string[] | null };
+      all.push(...(body.repositories ?? []));
+      next = nextLink(response, next, seen);
+    }
+    return all.slice(0, limit);
+  }
+
   /**
    * Sends a request, answering one auth challenge if the registry poses it. `scopes` are the token
    * scopes the operation needs, e.g. "repository:org/x:pull".

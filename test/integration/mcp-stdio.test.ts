@@ -3,7 +3,6 @@
  * StdioClientTransport, by raw JSON-RPC lines, and by @modelcontextprotocol/inspector-cli.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -12,13 +11,12 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport, getDefaultEnvironment } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { tempDir } from '../harness/unit.js';
+import { inspectorFor } from '../harness/inspector.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SERVER_SCRIPT = path.join(ROOT, 'test/harness/mcp-stdio-server.ts');
 /** tsx's loader by URL, so the child finds it whatever its cwd. */
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const INSPECTOR_CLI = path.join(ROOT, 'node_modules/@modelcontextprotocol/inspector-cli/build/cli.js');
 const SERVER_ARGS = ['--import', TSX_LOADER, SERVER_SCRIPT];
 
 interface Exit {
@@ -173,21 +171,7 @@ describe('serveStdio in a child process', () => {
   });
 
   it('is driven by @modelcontextprotocol/inspector-cli: tools/list and tools/call', async () => {
-    // The inspector reads ../package.json relative to its cwd and crashes without one.
-    const dir = await tempDir('wtools-inspector-');
-    await writeFile(
-      path.join(dir, 'package.json'),
-      JSON.stringify({ name: 'inspector-scratch', version: '0.0.0' }),
-    );
-    const cwd = path.join(dir, 'cwd');
-    await mkdir(cwd);
-    const inspector = (...method: string[]) =>
-      // The target first, the method options last: the wrapper re-spawns its CLI without a `--`, and a
-      // variadic option such as --tool-arg would swallow a target that followed it.
-      run(process.execPath, [INSPECTOR_CLI, '--cli', process.execPath, ...SERVER_ARGS, ...method], {
-        cwd,
-        timeoutMs: 60_000,
-      });
+    const inspector = await inspectorFor([process.execPath, ...SERVER_ARGS]);
 
     const list = await inspector('--method', 'tools/list');
     expect(list.code, list.stderr).toBe(0);

@@ -1,0 +1,149 @@
+import type { Argv } from 'yargs';
+import {
+  type DenialEvent,
+  type InstanceLifetime,
+  ServeTools,
+  WtoolsError,
+  closeTools,
+  formatCapability,
+  loadTools,
+  serveToolsOverHttp,
+  serveToolsOverStdio,
+} from '../../lib/index.js';
+import { type GlobalFlags, contextFor } from '../common.js';
+import { GRANT_HELP, type LimitFlags, limitsFrom, splitComponentGrants } from './grants-flags.js';
+import { type TrustFlags, trustOptions, trustOptionsFrom } from './verify.js';
+
+interface ServeArgs extends GlobalFlags, TrustFlags, LimitFlags {
+  components: string[];
+  http?: string;
+  grant: string[];
+  tools: string[];
+  instance: InstanceLifetime;
+  pool: number;
+  auth: boolean;
+  stateless: boolean;
+  builtinTools: boolean;
+}
+
+function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:(\[[0-9a-fA-F:]+\]|[^:]+):)?(\d{1,5})$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) {
+    throw new WtoolsError('USAGE', `--http takes HOST:PORT or PORT (e.g. 127.0.0.1:8800), found "${text}"`);
+  }
+  return { host: (match[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+export const serveCommand = {
+  command: 'serve [components..]',
+  describe: 'Offer the exports of components as MCP tools, over stdio (default) or Streamable HTTP',
+  builder: (yargs: Argv<GlobalFlags>) =>
+    trustOptions(
+      yargs
+        .positional('components', {
+          type: 'string',
+          array: true,
+          default: [],
+          describe: '.wasm files, or references pulled through the trust policy',
+        })
+        .option('stdio', { type: 'boolean', describe: 'serve over stdin/stdout (the default)' })
+        .option('http', {
+          type: 'string',
+          describe: 'serve Streamable HTTP at HOST:PORT (loopback; port 0 picks one)',
+        })
+        .option('grant', {
+          type: 'string',
+          array: true,
+          default: [],
+          describe: `${GRANT_HELP}; NAME=CAP for one component`,
+        })
+        .option('tools', {
+          type: 'string',
+          array: true,
+          default: [],
+          describe: 'only tools matching these globs (!glob excludes)',
+        })
+        .option('instance', {
+          choices: ['shared', 'per-session', 'per-call'] as const,
+          default: 'shared' as const,
+          describe: 'instance lifetime: one for all calls, one per MCP session, or a fresh one per call',
+        })
+        .option('pool', { type: 'number', default: 1, describe: 'worker threads per component' })
+        .option('timeout', { type: 'string', describe: 'per-call time limit (default 30s)' })
+        .option('memory', { type: 'string', describe: 'linear memory cap per instance (default 256MiB)' })
+        .option('output-limit', { type: 'string', describe: 'largest result (default 16MiB)' })
+        .option('auth', {
+          type: 'boolean',
+          default: true,
+          describe: 'require the bearer token (--no-auth: loopback only)',
+        })
+        .option('builtin-tools', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'offer load/unload/list/inspect/permission/search tools (--no-builtin-tools: only the components’)',
+        })
+        .option('stateless', { type: 'boolean', default: false, describe: 'HTTP without sessions' })
+        .conflicts('stdio', 'http'),
+    )
+      .example(
+        '$0 serve ghcr.io/org/files:1.0 --grant fs:/data:ro',
+        'for an MCP client that starts wtools itself',
+      )
+      .example(
+        '$0 serve ./tool.wasm --http 127.0.0.1:8800',
+        'Streamable HTTP; the token is printed on stderr',
+      ),
+  handler: async (argv: ServeArgs): Promise<void> => {
+    const context = contextFor(argv);
+    const { all, byComponent } = splitComponentGrants(argv.grant);
+    const abort = new AbortController();
+    const stop = (): void => abort.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const say = (line: string): void => {
+      if (!argv.quiet) process.stderr.write(`${line}\n`);
+    };
+    const serveOptions = {
+      inputs: argv.components,
+      grants: all,
+      forComponent: byComponent,
+      limits: limitsFrom(argv),
+      lifetime: argv.instance,
+      poolSize: argv.pool,
+      tools: argv.tools,
+      pull: { trustOptions: await trustOptionsFrom(argv) },
+      onLoaded: (component: { name: string; origin: string }, count: number) =>
+        say(`wtools: loaded ${component.name} (${component.origin}): ${count} tools`),
+      onDenied: (event: DenialEvent) =>
+        say(`wtools: denied ${event.component} ${formatCapability(event.capability)} (${event.reason})`),
+    };
+    const components = await loadTools(context, serveOptions);
+    const provider = new ServeTools(context, components, { ...serveOptions, builtins: argv.builtinTools });
+    try {
+      if (argv.http) {
+        const { host, port } = parseListen(argv.http);
+        const handle = await serveToolsOverHttp(provider, {
+          host,
+          port,
+          ...(argv.auth ? {} : { token: null }),
+          stateless: argv.stateless,
+          signal: abort.signal,
+        });
+        say(`wtools: serving MCP at ${handle.url}`);
+        if (handle.token) say(`wtools: bearer token ${handle.token}`);
+        await new Promise<void>((resolve) =>
+          abort.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        await handle.close();
+      } else {
+        await serveToolsOverStdio(provider, abort.signal);
+      }
+    } finally {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+      await closeTools(components);
+    }
+  },
+};

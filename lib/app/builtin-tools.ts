@@ -1,0 +1,224 @@
+/**
+ * The tools `wtools serve` offers besides the components' own: loading and unloading components
+ * (through the trust policy: nothing unsigned or untrusted gets in because a model asked), listing
+ * and inspecting them, listing their permissions, asking a human for one, and searching a registry.
+ * The model can ask; only a human grants. Built-in names have no dot, component tools always do.
+ */
+import { formatCapability, GRANT_SYNTAX, parseCapability } from '../grants/index.js';
+import { isWtoolsError } from '../core/index.js';
+import type { ComponentTools, ToolCallContext, ToolDef, ToolProvider, ToolResult } from '../mcp/index.js';
+import { parseReference } from '../oci/index.js';
+import { appendAudit } from '../store/index.js';
+import { describeSigner } from './verify.js';
+import type { WtoolsContext } from './context.js';
+import { type ServeOptions, type ServedComponent, startToolComponent } from './serve.js';
+
+const obj = (properties: Record<string, unknown>, required: string[] = []): Record<string, unknown> => ({
+  type: 'object',
+  properties,
+  required,
+  additionalProperties: false,
+});
+
+const BUILTINS: ToolDef[] = [
+  {
+    name: 'load-component',
+    description:
+      'Load a WebAssembly component from an OCI reference and offer its exports as tools. It is verified against the trust policy first (unsigned or untrusted components are refused) and starts with no permissions.',
+    inputSchema: obj({ ref: { type: 'string', description: 'REGISTRY/REPOSITORY[:TAG][@DIGEST]' } }, ['ref']),
+  },
+  {
+    name: 'unload-component',
+    description: 'Stop a loaded component and remove its tools.',
+    inputSchema: obj({ name: { type: 'string' } }, ['name']),
+  },
+  {
+    name: 'list-components',
+    description: 'The loaded components: name, origin, digest, signer and number of tools.',
+    inputSchema: obj({}),
+    annotations: { readOnlyHint: true },
+  },
+  {
+    name: 'inspect-component',
+    description: 'A loaded component’s WIT world, what it may ask for, and its tools.',
+    inputSchema: obj({ name: { type: 'string' } }, ['name']),
+    annotations: { readOnlyHint: true },
+  },
+  {
+    name: 'list-permissions',
+    description:
+      'What each loaded component is allowed to touch (files, HTTP origins, environment keys, sockets).',
+    inputSchema: obj({ component: { type: 'string' } }),
+    annotations: { readOnlyHint: true },
+  },
+  {
+    name: 'request-permission',
+    description: `Ask the human for a permission a component needs. You cannot grant it yourself; the human decides. Capability syntax: ${GRANT_SYNTAX}`,
+    inputSchema: obj(
+      { component: { type: 'string' }, capability: { type: 'string' }, reason: { type: 'string' } },
+      ['component', 'capability', 'reason'],
+    ),
+  },
+  {
+    name: 'search-components',
+    description:
+      'List repositories of a registry (catalog API, where it is offered) matching a query, with their tags.',
+    inputSchema: obj({ registry: { type: 'string' }, query: { type: 'string' } }, ['registry']),
+    annotations: { readOnlyHint: true, openWorldHint: true },
+  },
+];
+
+function ok(value: Record<string, unknown>): ToolResult {
+  return { content: [{ type: 'text', text: JSON.stringify(value, null, 2) }], structuredContent: value };
+}
+
+function failed(message: string): ToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}
+
+export class ServeTools implements ToolProvider {
+  constructor(
+    private readonly context: WtoolsContext,
+    private readonly components: ComponentTools<ServedComponent>,
+    private readonly options: ServeOptions & { builtins: boolean },
+  ) {}
+
+  listTools(_sessionId: string | undefined): ToolDef[] {
+    return [...(this.options.builtins ? BUILTINS : []), ...this.components.listTools()];
+  }
+
+  onToolsChanged(listener: () => void): () => void {
+    return this.components.onToolsChanged(listener);
+  }
+
+  async endSession(sessionId: string): Promise<void> {
+    await this.components.endSession(sessionId);
+  }
+
+  async callTool(name: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolResult> {
+    if (!this.options.builtins || name.includes('.')) return this.components.callTool(name, args, context);
+    try {
+      return await this.#builtin(name, args);
+    } catch (err) {
+      return failed(isWtoolsError(err) ? `${err.code}: ${err.message}` : String(err));
+    }
+  }
+
+  async #builtin(name: string, args: Record<string, unknown>): Promise<ToolResult> {
+    const text = (key: string): string => {
+      const value = args[key];
+      if (typeof value !== 'string' || value === '') throw new Error(`${key} must be a non-empty string`);
+      return value;
+    };
+    const find = (component: string) => {
+      const found = this.components.components().find((c) => c.name === component);
+      if (!found) {
+        const known =
+          this.components
+            .components()
+            .map((c) => c.name)
+            .join(', ') || 'none';
+        throw new Error(`no component named ${component} is loaded (loaded: ${known})`);
+      }
+      return found;
+    };
+    switch (name) {
+      case 'load-component': {
+        const ref = text('ref');
+        parseReference(ref);
+        // The model never widens trust: the command line's trust flags, nothing from the arguments.
+        const component = await startToolComponent(this.context, ref, {
+          ...this.options,
+          grants: [],
+          forComponent: new Map(),
+        });
+        this.components.add(component);
+        await appendAudit(this.context.paths, {
+          event: 'load',
+          subject: component.origin,
+          digest: component.digest,
+          detail: { by: 'model' },
+        });
+        return ok({
+          name: component.name,
+          origin: component.origin,
+          tools: this.components
+            .listTools()
+            .filter((t) => t.name.startsWith(`${component.name}.`))
+            .map((t) => t.name),
+        });
+      }
+      case 'unload-component': {
+        const removed = this.components.remove(find(text('name')).name);
+        await removed?.runtime.close();
+        return ok({ unloaded: removed?.name });
+      }
+      case 'list-components':
+        return ok({
+          components: this.components.components().map((c) => ({
+            name: c.name,
+            origin: c.origin,
+            digest: c.digest,
+            ...(c.trust?.signer ? { signer: describeSigner(c.trust.signer) } : {}),
+            tools: this.components.listTools().filter((t) => t.name.startsWith(`${c.name}.`)).length,
+          })),
+        });
+      case 'inspect-component': {
+        const { inspection } = find(text('name'));
+        return ok({
+          wit: inspection.wit,
+          asks: inspection.asks,
+          refusedImports: inspection.refusedImports,
+          tools: inspection.tools.map((t) => t.name),
+          skipped: inspection.skipped,
+        });
+      }
+      case 'list-permissions': {
+        const only =
+          typeof args.component === 'string' ? [find(args.component)] : this.components.components();
+        return ok({
+          permissions: Object.fromEntries(
+            only.map((c) => [
+              c.name,
+              c.grants.filter((g) => g.effect === 'allow').map((g) => formatCapability(g.capability)),
+            ]),
+          ),
+        });
+      }
+      case 'request-permission': {
+        const component = find(text('component'));
+        const capability = parseCapability(text('capability'));
+        const reason = text('reason');
+        await appendAudit(this.context.paths, {
+          event: 'permission-requested',
+          subject: component.origin,
+          digest: component.digest,
+          detail: { capability: formatCapability(capability), reason, by: 'model', answer: 'no approver' },
+        });
+        return ok({
+          granted: false,
+          message:
+            `No approver is connected, so nothing was granted. The human running wtools can grant it with ` +
+            `\`--grant ${component.name}=${formatCapability(capability)}\` and restart the server.`,
+        });
+      }
+      case 'search-components': {
+        const registry = text('registry');
+        const query = typeof args.query === 'string' ? args.query.toLowerCase() : '';
+        const client = this.context.registry(registry);
+        const repositories = (await client.catalog(1000))
+          .filter((r) => r.toLowerCase().includes(query))
+          .slice(0, 20);
+        const results = await Promise.all(
+          repositories.map(async (repository) => ({
+            repository: `${registry}/${repository}`,
+            tags: (await client.repository(repository).tags()).slice(0, 20),
+          })),
+        );
+        return ok({ results });
+      }
+      default:
+        return failed(`no tool named ${name}`);
+    }
+  }
+}
