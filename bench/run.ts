@@ -9,6 +9,7 @@ import { type Bench, type Scenario, formatMs } from './measure.js';
 import { pullScenarios } from './scenarios/pull.js';
 import { verifyScenarios } from './scenarios/verify.js';
 import { runtimeScenarios } from './scenarios/runtime.js';
+import { mcpScenarios } from './scenarios/mcp.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
     scenarios.push(...(await pullScenarios(bench)));
     scenarios.push(...(await verifyScenarios(bench)));
     scenarios.push(...(await runtimeScenarios(bench)));
+    scenarios.push(...(await mcpScenarios(bench)));
   } finally {
     await registry.stop();
     await rm(scratch, { recursive: true, force: true });

@@ -131,8 +131,9 @@ export const serveCommand = {
           stateless: argv.stateless,
           signal: abort.signal,
         });
-        say(`wtools: serving MCP at ${handle.url}`);
-        if (handle.token) say(`wtools: bearer token ${handle.token}`);
+        // Printed even with --quiet: without the address and token no client can connect.
+        process.stderr.write(`wtools: serving MCP at ${handle.url}\n`);
+        if (handle.token) process.stderr.write(`wtools: bearer token ${handle.token}\n`);
         await new Promise<void>((resolve) =>
           abort.signal.addEventListener('abort', () => resolve(), { once: true }),
         );

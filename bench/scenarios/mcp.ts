@@ -1,0 +1,147 @@
+// Issue 5's figures: tools/call round trips over stdio, and throughput with 8 concurrent HTTP
+// clients, for `wtools serve` with the C fixture against wtools' own MCP server offering a plain
+// JavaScript tool (bench/plain-mcp-server.mjs), measured side by side in one run.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { cComponentPath } from '../../test/harness/c-fixtures.js';
+import { type Bench, type Scenario, summarize } from '../measure.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const PLAIN = path.join(root, 'bench', 'plain-mcp-server.mjs');
+const CALLS = 2000;
+const HTTP_CLIENTS = 8;
+const HTTP_CALLS_EACH = 250;
+
+interface Target {
+  args: string[];
+  tool: string;
+}
+
+async function stdioClient(
+  target: Target,
+  env: NodeJS.ProcessEnv,
+): Promise<{ client: Client; tool: string }> {
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: target.args,
+      env: env as Record<string, string>,
+      stderr: 'ignore',
+    }),
+  );
+  const tool = (await client.listTools()).tools.find((t) => t.name.endsWith(target.tool))!.name;
+  return { client, tool };
+}
+
+/** Both servers run at once and calls alternate between them, so drift in the machine's load touches both alike. */
+async function stdioLatencies(
+  subject: Target,
+  baseline: Target,
+  env: NodeJS.ProcessEnv,
+): Promise<{ subject: number[]; baseline: number[] }> {
+  const a = await stdioClient(subject, env);
+  const b = await stdioClient(baseline, env);
+  const times = { subject: [] as number[], baseline: [] as number[] };
+  try {
+    for (let i = -200; i < CALLS; i++) {
+      for (const [side, { client, tool }] of [
+        ['subject', a],
+        ['baseline', b],
+      ] as const) {
+        const started = performance.now();
+        await client.callTool({ name: tool, arguments: { a: i, b: 1 } });
+        if (i >= 0) times[side].push(performance.now() - started);
+      }
+    }
+  } finally {
+    await Promise.all([a.client.close(), b.client.close()]);
+  }
+  return times;
+}
+
+async function httpThroughput(target: Target, env: NodeJS.ProcessEnv): Promise<number> {
+  const child = spawn(process.execPath, target.args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    let stderr = '';
+    const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        const found = /serving MCP at (\S+)/.exec(stderr)?.[1];
+        const bearer = /bearer token (\S+)/.exec(stderr)?.[1];
+        if (found && bearer) resolve({ url: found, token: bearer });
+      });
+      child.once('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
+    });
+    const clients = await Promise.all(
+      Array.from({ length: HTTP_CLIENTS }, async () => {
+        const client = new Client({ name: 'bench', version: '1.0.0' });
+        await client.connect(
+          new StreamableHTTPClientTransport(new URL(url), {
+            requestInit: { headers: { authorization: `Bearer ${token}` } },
+          }),
+        );
+        return client;
+      }),
+    );
+    const tool = (await clients[0]!.listTools()).tools.find((t) => t.name.endsWith(target.tool))!.name;
+    const started = performance.now();
+    await Promise.all(
+      clients.map(async (client) => {
+        for (let i = 0; i < HTTP_CALLS_EACH; i++)
+          await client.callTool({ name: tool, arguments: { a: i, b: 1 } });
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    await Promise.all(clients.map((c) => c.close()));
+    return (HTTP_CLIENTS * HTTP_CALLS_EACH) / seconds;
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+}
+
+export async function mcpScenarios(bench: Bench): Promise<Scenario[]> {
+  const basic = await cComponentPath('c/basic');
+  const env = { ...process.env, WTOOLS_HOME: path.join(bench.scratch, 'mcp') };
+  const wtools: Target = { args: [bench.cli, 'serve', basic, '--quiet', '--no-builtin-tools'], tool: '.add' };
+  const plain: Target = { args: [PLAIN], tool: 'plain.add' };
+
+  const { subject: subjectTimes, baseline: baselineTimes } = await stdioLatencies(wtools, plain, env);
+  const subject = summarize(subjectTimes);
+  const baseline = summarize(baselineTimes);
+  const ratio = subject.median / baseline.median;
+  const roundTrip: Scenario = {
+    name: `tools/call round trip over stdio, small export (C add, ${CALLS} calls)`,
+    goal: 'p50 ≤ 1.5 × a plain JS tool on the same SDK server',
+    met: ratio <= 1.5,
+    subject: { ...subject, runs: [] },
+    baseline: { name: 'a plain JS tool on wtools’ MCP server', sample: { ...baseline, runs: [] } },
+    ratio,
+    note: `p99 ${percentile(subjectTimes, 0.99).toFixed(3)} ms vs ${percentile(baselineTimes, 0.99).toFixed(3)} ms (${(percentile(subjectTimes, 0.99) / percentile(baselineTimes, 0.99)).toFixed(2)}×)`,
+  };
+
+  const wtoolsRate = await httpThroughput(
+    { ...wtools, args: [...wtools.args, '--http', '127.0.0.1:0', '--pool', '2'] },
+    env,
+  );
+  const plainRate = await httpThroughput({ ...plain, args: [...plain.args, '--http'] }, env);
+  const throughput: Scenario = {
+    name: `throughput, ${HTTP_CLIENTS} concurrent Streamable HTTP clients (calls per second; higher is better)`,
+    goal: 'measure only',
+    met: true,
+    subject: summarize([wtoolsRate]),
+    baseline: { name: 'a plain JS tool on wtools’ MCP server', sample: summarize([plainRate]) },
+    ratio: wtoolsRate / plainRate,
+    note: `${wtoolsRate.toFixed(0)} vs ${plainRate.toFixed(0)} calls/s; the figures in the ms columns are calls per second`,
+  };
+  return [roundTrip, throughput];
+}
