@@ -9,7 +9,7 @@ import {
   unsupportedImports,
   worldToWit,
 } from '../component/index.js';
-import { type DescribedTool, type SkippedFunction, describeTools } from '../mcp/index.js';
+import { type DescribedTool, type SkippedFunction, describeTools } from '../mcp/tool-catalog.js';
 import type { WtoolsContext } from './context.js';
 import { type ComponentSource, loadComponentSource } from './call.js';
 import type { PullOptions } from './pull.js';

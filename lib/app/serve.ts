@@ -4,14 +4,9 @@
  * HTTP until the signal aborts.
  */
 import type { Grant, Limits } from '../grants/index.js';
-import {
-  ComponentTools,
-  type HttpServerHandle,
-  type ToolComponent,
-  type ToolProvider,
-  serveHttp,
-  serveStdio,
-} from '../mcp/index.js';
+// The MCP SDK and the schema validator are loaded only when serving: every other command would
+// pay ~150 ms of start-up for them.
+import type { ComponentTools, HttpServerHandle, ToolComponent, ToolProvider } from '../mcp/index.js';
 import { type DenialEvent, type InstanceLifetime, keepSpareWorker } from '../runtime/index.js';
 import { loadComponentSource, startComponent } from './call.js';
 import { type InspectResult, inspectSource } from './inspect.js';
@@ -77,6 +72,7 @@ export async function loadTools(
   options: ServeOptions,
 ): Promise<ComponentTools<ServedComponent>> {
   keepSpareWorker(true);
+  const { ComponentTools } = await import('../mcp/component-tools.js');
   const provider = new ComponentTools<ServedComponent>();
   try {
     for (const input of options.inputs) {
@@ -102,6 +98,7 @@ export async function closeTools(provider: ComponentTools<ServedComponent>): Pro
 const SERVER_INFO = { name: 'wtools', version: packageVersion() };
 
 export async function serveToolsOverStdio(provider: ToolProvider, signal: AbortSignal): Promise<void> {
+  const { serveStdio } = await import('../mcp/stdio.js');
   await serveStdio(provider, SERVER_INFO, { signal });
 }
 
@@ -118,6 +115,7 @@ export async function serveToolsOverHttp(
   provider: ToolProvider,
   options: HttpServeOptions,
 ): Promise<HttpServerHandle> {
+  const { serveHttp } = await import('../mcp/http.js');
   return serveHttp(provider, SERVER_INFO, {
     host: options.host,
     port: options.port,

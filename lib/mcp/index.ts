@@ -10,4 +10,5 @@ export {
   serveHttp,
 } from './http.js';
 export * from './component-tools.js';
+export * from './tool-catalog.js';
 export * from './tool-names.js';
