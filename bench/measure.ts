@@ -22,6 +22,8 @@ export interface Scenario {
   differenceMs?: number;
   /** What the reader should know about the baseline or the setup. */
   note?: string;
+  /** The unit of subject and baseline; milliseconds when absent. */
+  unit?: 'ms' | 'MiB' | 'calls/s';
 }
 
 /** What every scenario module gets from bench/run.ts. */
@@ -88,5 +90,13 @@ export async function onPath(command: string): Promise<boolean> {
 }
 
 export function formatMs(ms: number): string {
-  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  return ms >= 1 ? `${ms.toFixed(1)} ms` : `${ms.toFixed(3)} ms`;
+}
+
+/** A figure in the scenario's own unit: milliseconds unless it says otherwise. */
+export function formatValue(value: number, unit: Scenario['unit']): string {
+  if (unit === 'MiB') return `${value.toFixed(1)} MiB`;
+  if (unit === 'calls/s') return `${value.toFixed(0)} calls/s`;
+  return formatMs(value);
 }

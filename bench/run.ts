@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRegistry } from '../test/harness/registry.js';
-import { type Bench, type Scenario, formatMs } from './measure.js';
+import { type Bench, type Scenario, formatMs, formatValue } from './measure.js';
 import { pullScenarios } from './scenarios/pull.js';
 import { verifyScenarios } from './scenarios/verify.js';
 import { runtimeScenarios } from './scenarios/runtime.js';
@@ -27,8 +27,8 @@ function table(scenarios: Scenario[]): string {
   const lines = scenarios.map((s) =>
     [
       s.name,
-      `${formatMs(s.subject.median)} (${formatMs(s.subject.min)}–${formatMs(s.subject.max)})`,
-      s.baseline ? `${s.baseline.name}: ${formatMs(s.baseline.sample.median)}` : '',
+      `${formatValue(s.subject.median, s.unit)} (${formatValue(s.subject.min, s.unit)}–${formatValue(s.subject.max, s.unit)})`,
+      s.baseline ? `${s.baseline.name}: ${formatValue(s.baseline.sample.median, s.unit)}` : '',
       relation(s),
       `${s.met ? 'met' : 'NOT met'}: ${s.goal}`,
     ].join(' | '),

@@ -135,13 +135,13 @@ export async function mcpScenarios(bench: Bench): Promise<Scenario[]> {
   );
   const plainRate = await httpThroughput({ ...plain, args: [...plain.args, '--http'] }, env);
   const throughput: Scenario = {
-    name: `throughput, ${HTTP_CLIENTS} concurrent Streamable HTTP clients (calls per second; higher is better)`,
+    name: `throughput, ${HTTP_CLIENTS} concurrent Streamable HTTP clients (higher is better)`,
     goal: 'measure only',
     met: true,
     subject: summarize([wtoolsRate]),
     baseline: { name: 'a plain JS tool on wtools’ MCP server', sample: summarize([plainRate]) },
     ratio: wtoolsRate / plainRate,
-    note: `${wtoolsRate.toFixed(0)} vs ${plainRate.toFixed(0)} calls/s; the figures in the ms columns are calls per second`,
+    unit: 'calls/s',
   };
   return [roundTrip, throughput];
 }

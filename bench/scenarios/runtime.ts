@@ -227,6 +227,7 @@ async function residentMemory(built: Built, transpiled: Transpiled, what: string
     goal: 'measure only',
     met: true,
     subject: summarize([perComponent]),
-    note: `RSS of this process grew ${(perComponent * COUNT).toFixed(0)} MiB for ${COUNT} loaded copies; figures in MiB, not ms`,
+    unit: 'MiB',
+    note: `RSS of this process grew ${(perComponent * COUNT).toFixed(0)} MiB for ${COUNT} loaded copies`,
   };
 }
