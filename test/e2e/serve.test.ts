@@ -153,12 +153,36 @@ describe('wtools serve', () => {
     });
     expect(refused).toMatchObject({ isError: true, structuredContent: { error: 'Read-only file system' } });
 
+    // A third-party client over the same HTTP endpoint.
+    const inspector = await inspectorFor([
+      ready.url,
+      '--transport',
+      'http',
+      '--header',
+      `Authorization: Bearer ${ready.token}`,
+    ]);
+    const listed = await inspector('--method', 'tools/list');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { tools: { name: string }[] }).tools.map((t) => t.name)).toContain(
+      read.name,
+    );
+    const called = await inspector(
+      '--method',
+      'tools/call',
+      '--tool-name',
+      read.name,
+      '--tool-arg',
+      `path=${data}/note.txt`,
+    );
+    expect(called.code, called.stderr).toBe(0);
+    expect(JSON.parse(called.stdout)).toMatchObject({ structuredContent: { result: 'served' } });
+
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
   });
 
-  it('is driven by @modelcontextprotocol/inspector-cli', async () => {
+  it('is driven by @modelcontextprotocol/inspector-cli over stdio', async () => {
     const sb = await sandbox();
     const inspector = await inspectorFor([process.execPath, CLI_PATH, 'serve', basic, '--quiet'], {
       ...process.env,
