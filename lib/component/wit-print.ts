@@ -82,6 +82,12 @@ function signature(fn: WitFunction, declare: (t: Named) => void): string {
 }
 
 /** Declarations of the named types `fns` use, then the functions, at `indent`. */
+const MANGLED = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/;
+
+/**
+ * Declarations of the named types `fns` use, then resources (their constructor, methods and static
+ * functions gathered from WIT's mangled names), then the plain functions, at `indent`.
+ */
 function block(fns: readonly WitFunction[], indent: string, prefix: string): string {
   const declared = new Map<string, string>();
   const declare = (type: Named): void => {
@@ -90,10 +96,33 @@ function block(fns: readonly WitFunction[], indent: string, prefix: string): str
     declared.set(name, '');
     declared.set(name, declaration(type, declare, indent));
   };
-  const functions = fns.map(
-    (fn) => `${docs(fn.docs, indent)}${indent}${prefix}${fn.name}: ${signature(fn, declare)};`,
+  const resources = new Map<string, string[]>();
+  const functions: string[] = [];
+  for (const fn of fns) {
+    const mangled = MANGLED.exec(fn.name);
+    if (!mangled) {
+      functions.push(`${docs(fn.docs, indent)}${indent}${prefix}${fn.name}: ${signature(fn, declare)};`);
+      continue;
+    }
+    const [, kind, resource, method] = mangled;
+    const members = resources.get(resource!) ?? [];
+    const inner = `${indent}  `;
+    if (kind === 'constructor') {
+      const params = fn.params.map((p) => `${p.name}: ${typeRef(p.type, declare)}`).join(', ');
+      members.push(`${docs(fn.docs, inner)}${inner}constructor(${params});`);
+    } else {
+      // A method's first parameter is the implicit `self`.
+      const shown = kind === 'method' ? { ...fn, params: fn.params.slice(1) } : fn;
+      members.push(
+        `${docs(fn.docs, inner)}${inner}${method}: ${kind === 'static' ? 'static ' : ''}${signature(shown, declare)};`,
+      );
+    }
+    resources.set(resource!, members);
+  }
+  const resourceBlocks = [...resources].map(
+    ([name, members]) => `${indent}resource ${name} {\n${members.join('\n')}\n${indent}}`,
   );
-  return [...[...declared.values()].filter(Boolean), ...functions].join('\n');
+  return [...[...declared.values()].filter(Boolean), ...resourceBlocks, ...functions].join('\n');
 }
 
 export function worldToWit(world: ComponentWorld, name = 'component'): string {
