@@ -76,6 +76,11 @@ export async function startSigstoreServer(): Promise<SigstoreServer> {
   // The checkpoint names the log by the host of this URL; the trusted root's baseUrl must match it.
   const tlog = await initializeTLog(url, rekorKeys);
   const tsa = await initializeTSA(tsaKeys);
+  // genTime is a GeneralizedTime with milliseconds, which asn1js writes without trailing zeros
+  // (".01"); sigstore-js reads only three-digit fractions, so one stamp in ten failed to parse
+  // ("invalid time"). Whole seconds have no fraction at all.
+  (tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime = () =>
+    new Date(Math.floor(Date.now() / 1000) * 1000);
 
   const fulcio = fulcioHandler(ca);
   const rekor = rekorHandler(tlog);
