@@ -183,10 +183,15 @@ export function keepSpareWorker(enabled: boolean): void {
 
 function replenishSpare(): void {
   if (!keepSpare || spare) return;
-  spare = spawnBlankWorker();
-  // A waiting spare must not keep the process alive.
-  spare.unref();
-  spare.on('error', () => (spare = undefined));
+  const worker = spawnBlankWorker();
+  spare = worker;
+  // A waiting spare must not keep the process alive, and a spare that died is not handed out.
+  worker.unref();
+  const forget = (): void => {
+    if (spare === worker) spare = undefined;
+  };
+  worker.on('error', forget);
+  worker.once('exit', forget);
 }
 
 function takeWorker(): Worker {
