@@ -96,6 +96,16 @@ describe('components as MCP tools', () => {
     expect(changed).toBeGreaterThanOrEqual(2);
     expect((await client.listTools()).tools.some((t) => t.name === add.name)).toBe(false);
 
+    // The registry's catalog finds it again by name, with its tag.
+    const repository = ref.slice(registry.length + 1, -':1.0'.length);
+    const found = await client.callTool({
+      name: 'search-components',
+      arguments: { registry, query: repository },
+    });
+    expect(found.structuredContent).toEqual({
+      results: [{ repository: `${registry}/${repository}`, tags: ['1.0'] }],
+    });
+
     const refused = await client.callTool({
       name: 'load-component',
       arguments: { ref: 'example.invalid/nothing:1' },
