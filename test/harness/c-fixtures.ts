@@ -11,14 +11,14 @@
  * clang-14, lld-14, wasi-libc and libclang-rt-14-dev-wasm32 come from Debian (scripts/system-deps.sh).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { componentEmbed, componentNew, preview1AdapterReactorPath } from '@bytecodealliance/jco';
 import { digestHex, pathExists, sha256, withFileLock, writeFileAtomic } from '../../lib/core/index.js';
+import { buildOnce, compilerVersion } from './fixtures.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const COMPONENTS_DIR = path.join(REPO_ROOT, 'components');
@@ -55,7 +55,7 @@ const BUILD_TIMEOUT_MS = 120_000;
 const LOCK_TIMEOUT_MS = 5 * 60_000;
 const NAME_PATTERN = /^(c|attacks)\/[a-z0-9][a-z0-9-]*$/;
 
-const pending = new Map<string, Promise<string>>();
+const once = buildOnce();
 
 /** Every C fixture, as "<folder>/<name>": 'c/basic', 'attacks/read-passwd', … */
 export function cComponentNames(): string[] {
@@ -97,7 +97,7 @@ export function cComponentPath(name: string): Promise<string> {
           COMPILE_FLAGS.join(' '),
           LINK_FLAGS.join(' '),
           clang,
-          jcoVersion(),
+          compilerVersion(),
           world,
           sourceText,
           witText,
@@ -208,44 +208,4 @@ function clangVersion(): Promise<string> {
     clangVersionPromise.catch(() => (clangVersionPromise = undefined));
   }
   return clangVersionPromise;
-}
-
-function once(key: string, make: () => Promise<string>): Promise<string> {
-  let result = pending.get(key);
-  if (!result) {
-    result = make();
-    // A failed build should be retried by the next caller, not remembered.
-    result.catch(() => pending.delete(key));
-    pending.set(key, result);
-  }
-  return result;
-}
-
-let cachedJcoVersion: string | undefined;
-
-/** jco, the wasm-tools build inside jco-transpile and the adapters jco ships all shape the output. */
-function jcoVersion(): string {
-  if (cachedJcoVersion === undefined) {
-    const jco = packageJsonOf('@bytecodealliance/jco', createRequire(import.meta.url));
-    const transpile = packageJsonOf('@bytecodealliance/jco-transpile', createRequire(jco.file));
-    cachedJcoVersion = `jco@${jco.version} jco-transpile@${transpile.version}`;
-  }
-  return cachedJcoVersion;
-}
-
-function packageJsonOf(name: string, require: NodeJS.Require): { file: string; version: string } {
-  // package.json is not in these packages' export maps, so walk up from the entry point instead.
-  let dir = path.dirname(require.resolve(name));
-  for (;;) {
-    const file = path.join(dir, 'package.json');
-    try {
-      const json = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (json.name === name && json.version) return { file, version: json.version };
-    } catch {
-      // not this directory's package.json; keep walking up
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`cannot find the package.json of ${name}`);
-    dir = parent;
-  }
 }

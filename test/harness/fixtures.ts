@@ -19,8 +19,6 @@ const CACHE_DIR = path.join(REPO_ROOT, '.cache', 'fixtures');
 const BIG_COMPONENT_FORMAT = 1;
 const PADDING_SECTION_NAME = 'wtools-test-padding';
 
-const pending = new Map<string, Promise<string>>();
-
 /** Path of the compiled `components/fixtures/<name>.wat`, compiling it on a cache miss. */
 export function fixturePath(name: string): Promise<string> {
   if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new Error(`fixture names are lowercase words, got "${name}"`);
@@ -102,21 +100,29 @@ function uleb(value: number, minBytes = 1): number[] {
   return out;
 }
 
-function once(key: string, make: () => Promise<string>): Promise<string> {
-  let result = pending.get(key);
-  if (!result) {
-    result = make();
-    // A failed compile should be retried by the next caller, not remembered.
-    result.catch(() => pending.delete(key));
-    pending.set(key, result);
-  }
-  return result;
+/**
+ * A per-module memo of builds by key: one build per key in a process, and a failed build is
+ * retried by the next caller instead of being remembered.
+ */
+export function buildOnce(): (key: string, make: () => Promise<string>) => Promise<string> {
+  const pending = new Map<string, Promise<string>>();
+  return (key, make) => {
+    let result = pending.get(key);
+    if (!result) {
+      result = make();
+      result.catch(() => pending.delete(key));
+      pending.set(key, result);
+    }
+    return result;
+  };
 }
+
+const once = buildOnce();
 
 let cachedCompilerVersion: string | undefined;
 
 /** jco and the wasm-tools build it wraps both shape the output, so both key the cache. */
-function compilerVersion(): string {
+export function compilerVersion(): string {
   if (cachedCompilerVersion === undefined) {
     const jco = packageJsonOf('@bytecodealliance/jco', createRequire(import.meta.url));
     const transpile = packageJsonOf('@bytecodealliance/jco-transpile', createRequire(jco.file));

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { digestHex, pathExists, sha256, withFileLock, writeFileAtomic } from '../../lib/core/index.js';
+import { buildOnce } from './fixtures.js';
 
 export type JsFixtureName = 'types' | 'wasi';
 export const JS_FIXTURE_NAMES: readonly JsFixtureName[] = ['types', 'wasi'];
@@ -31,7 +32,7 @@ const LOCK_TIMEOUT_MS = 10 * 60_000;
 /** What a build reads: JS, WIT and build.json. Notes and stray build output do not key the cache. */
 const SOURCE_EXTENSIONS = new Set(['.js', '.mjs', '.json', '.wit']);
 
-const pending = new Map<string, Promise<string>>();
+const once = buildOnce();
 
 /** Path of the compiled components/js/<name> component, building it on a cache miss. */
 export function jsComponentPath(name: JsFixtureName): Promise<string> {
@@ -121,17 +122,6 @@ async function listFiles(dir: string): Promise<string[]> {
     else if (entry.isFile() && SOURCE_EXTENSIONS.has(path.extname(entry.name))) files.push(full);
   }
   return files.sort();
-}
-
-function once(key: string, make: () => Promise<string>): Promise<string> {
-  let result = pending.get(key);
-  if (!result) {
-    result = make();
-    // A failed build should be retried by the next caller, not remembered.
-    result.catch(() => pending.delete(key));
-    pending.set(key, result);
-  }
-  return result;
 }
 
 let cachedCompilerVersions: string | undefined;
