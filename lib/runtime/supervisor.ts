@@ -97,14 +97,17 @@ function acquireModules(
   if (!entry) {
     const modules = (async () => {
       const compiled: Record<string, WebAssembly.Module> = {};
-      for (const file of transpiled.coreModules) {
-        const bytes = await readCappedModule(
-          path.join(transpiled.dir, file),
-          memoryMiB * 1024 * 1024,
-          `${name} (${file})`,
-        );
-        compiled[file] = await WebAssembly.compile(bytes);
-      }
+      // Side by side: V8 compiles on background threads, and a C component has four modules.
+      await Promise.all(
+        transpiled.coreModules.map(async (file) => {
+          const bytes = await readCappedModule(
+            path.join(transpiled.dir, file),
+            memoryMiB * 1024 * 1024,
+            `${name} (${file})`,
+          );
+          compiled[file] = await WebAssembly.compile(bytes);
+        }),
+      );
       return compiled;
     })();
     entry = { modules, users: 0 };
