@@ -4,6 +4,7 @@
  * cover, either literally or because the guest looked up a granted host name and this is one of the
  * addresses that lookup returned.
  */
+import { type Socket as DgramSocket, createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP, type Socket, connect } from 'node:net';
 import { type Capability, decide, type Grant, hostNamedBySocketGrant } from '../grants/index.js';
@@ -18,11 +19,21 @@ interface Connection {
   waiters: (() => void)[];
 }
 
+interface Datagrams {
+  socket: DgramSocket;
+  queue: { data: Uint8Array; host: string; port: number }[];
+  /** `address\0port` of the peers the guest may talk to, decided once each. */
+  peers: Set<string>;
+  waiters: (() => void)[];
+}
+
+const MAX_QUEUED_DATAGRAMS = 1024;
+
 export interface SocketPolicy {
   /** May the guest look up this host name? */
   mayResolve(name: string): Promise<boolean>;
   /** May the guest connect to this address and port, found through these names (or none)? */
-  mayConnect(address: string, port: number, names: readonly string[]): Promise<boolean>;
+  mayConnect(kind: 'tcp' | 'udp', address: string, port: number, names: readonly string[]): Promise<boolean>;
 }
 
 /**
@@ -37,11 +48,11 @@ export function socketPolicyFor(
   return {
     mayResolve: async (name) =>
       hostNamedBySocketGrant(grants, name) || (await ask({ kind: 'tcp', host: name, port: 0 })),
-    mayConnect: async (address, port, names) => {
-      const verdicts = [address, ...names].map((host) => decide(grants, { kind: 'tcp', host, port }));
+    mayConnect: async (kind, address, port, names) => {
+      const verdicts = [address, ...names].map((host) => decide(grants, { kind, host, port }));
       if (verdicts.includes('deny')) return false;
       if (verdicts.includes('allow')) return true;
-      return ask({ kind: 'tcp', host: names[0] ?? address, port });
+      return ask({ kind, host: names[0] ?? address, port });
     },
   };
 }
@@ -61,6 +72,7 @@ const CONNECT_TIMEOUT_MS = 30_000;
 
 export class SocketHost {
   readonly #connections = new Map<number, Connection>();
+  readonly #udp = new Map<number, Datagrams>();
   /** address → the granted names whose lookup returned it, in this worker's life. */
   readonly #resolvedFrom = new Map<string, Set<string>>();
   #nextId = 1;
@@ -91,6 +103,24 @@ export class SocketHost {
       case 'tcp-close':
         this.#close(request.id);
         return { ok: true };
+      case 'udp-bind':
+        return this.#udpBind(request.host, request.port, request.family);
+      case 'udp-connect':
+      case 'udp-send': {
+        const udp = this.#udp.get(request.id);
+        if (!udp) return { ok: false, code: 'invalid-state' };
+        const denied = await this.#udpPeer(udp, request.host, request.port);
+        if (denied) return denied;
+        if (request.op === 'udp-send') udp.socket.send(request.data, request.port, request.host);
+        return { ok: true };
+      }
+      case 'udp-receive':
+        return this.#udpReceive(request.id, request.max, request.wait);
+      case 'udp-close': {
+        this.#udp.get(request.id)?.socket.close();
+        this.#udp.delete(request.id);
+        return { ok: true };
+      }
     }
   }
 
@@ -118,7 +148,7 @@ export class SocketHost {
 
   async #connect(host: string, port: number): Promise<SocketReply> {
     const names = [...(this.#resolvedFrom.get(host) ?? [])];
-    if (!(await this.policy.mayConnect(host, port, names))) {
+    if (!(await this.policy.mayConnect('tcp', host, port, names))) {
       return {
         ok: false,
         code: 'access-denied',
@@ -201,8 +231,76 @@ export class SocketHost {
     for (const waiter of connection.waiters.splice(0)) waiter();
   }
 
-  /** Closes every connection: the worker ended. */
+  async #udpBind(host: string, port: number, family: 'ipv4' | 'ipv6'): Promise<SocketReply> {
+    // An ephemeral port is what a client needs; a fixed one is serving, which no grant gives.
+    if (port !== 0) {
+      return {
+        ok: false,
+        code: 'access-denied',
+        denied: { kind: 'udp', host, port },
+        reason: 'binding a fixed port is serving',
+      };
+    }
+    const socket = createSocket(family === 'ipv6' ? 'udp6' : 'udp4');
+    const udp: Datagrams = { socket, queue: [], peers: new Set(), waiters: [] };
+    socket.on('message', (data, remote) => {
+      // Only peers the guest was allowed to send to are heard from.
+      if (!udp.peers.has(`${remote.address}\0${remote.port}`)) return;
+      if (udp.queue.length < MAX_QUEUED_DATAGRAMS)
+        udp.queue.push({ data: new Uint8Array(data), host: remote.address, port: remote.port });
+      for (const waiter of udp.waiters.splice(0)) waiter();
+    });
+    socket.on('error', () => {});
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(0, host === '0.0.0.0' || host === '0:0:0:0:0:0:0:0' ? undefined : host, () => resolve());
+      });
+    } catch (err) {
+      socket.close();
+      return {
+        ok: false,
+        code: ERROR_CODES[(err as NodeJS.ErrnoException).code ?? ''] ?? 'address-not-bindable',
+      };
+    }
+    const id = this.#nextId++;
+    this.#udp.set(id, udp);
+    const local = socket.address();
+    return { ok: true, id, local: { host: local.address, port: local.port } };
+  }
+
+  /** Undefined when the guest may talk to this peer (remembered), else the refusal. */
+  async #udpPeer(udp: Datagrams, host: string, port: number): Promise<SocketReply | undefined> {
+    const key = `${host}\0${port}`;
+    if (udp.peers.has(key)) return undefined;
+    const names = [...(this.#resolvedFrom.get(host) ?? [])];
+    if (!(await this.policy.mayConnect('udp', host, port, names))) {
+      return {
+        ok: false,
+        code: 'access-denied',
+        denied: { kind: 'udp', host: names[0] ?? host, port },
+        reason: 'no grant covers it',
+      };
+    }
+    udp.peers.add(key);
+    return undefined;
+  }
+
+  async #udpReceive(id: number, max: number, wait: boolean): Promise<SocketReply> {
+    const udp = this.#udp.get(id);
+    if (!udp) return { ok: false, code: 'invalid-state' };
+    if (wait && udp.queue.length === 0) await new Promise<void>((resolve) => udp.waiters.push(resolve));
+    if (max === 0) return { ok: true, readable: udp.queue.length > 0 };
+    return { ok: true, datagrams: udp.queue.splice(0, max) };
+  }
+
+  /** Closes every connection and datagram socket: the worker ended. */
   closeAll(): void {
     for (const id of [...this.#connections.keys()]) this.#close(id);
+    for (const udp of this.#udp.values()) {
+      udp.socket.close();
+      for (const waiter of udp.waiters.splice(0)) waiter();
+    }
+    this.#udp.clear();
   }
 }

@@ -16,6 +16,8 @@ interface Script {
   address?: [number, number, number, number];
   port: number;
   send: string;
+  /** Talk UDP (one datagram and its answer) instead of TCP. */
+  udp?: boolean;
 }
 
 const script = workerData as Script & { tsEntry?: string };
@@ -28,6 +30,28 @@ const imports = socketImports({
 type Api = Record<string, (...args: unknown[]) => unknown>;
 const api = (name: string) => imports[`wasi:sockets/${name}`] as Api;
 
+function runUdp(network: unknown, address: [number, number, number, number]): unknown {
+  const socket = api('udp-create-socket').createUdpSocket!('ipv4') as {
+    startBind(n: unknown, a: unknown): void;
+    finishBind(): void;
+    stream(
+      remote: unknown,
+    ): [
+      { receive(max: bigint): { data: Uint8Array }[]; subscribe(): { block(): void } },
+      { send(d: { data: Uint8Array }[]): bigint },
+    ];
+    [Symbol.dispose](): void;
+  };
+  socket.startBind(network, { tag: 'ipv4', val: { port: 0, address: [0, 0, 0, 0] } });
+  socket.finishBind();
+  const [incoming, outgoing] = socket.stream({ tag: 'ipv4', val: { port: script.port, address } });
+  outgoing.send([{ data: new TextEncoder().encode(script.send) }]);
+  incoming.subscribe().block();
+  const received = incoming.receive(10n).map((d) => new TextDecoder().decode(d.data));
+  socket[Symbol.dispose]();
+  return { received: received.join('') };
+}
+
 function run(): unknown {
   const network = api('instance-network').instanceNetwork!();
   let address = script.address;
@@ -39,6 +63,7 @@ function run(): unknown {
     if (first?.tag !== 'ipv4') return { resolved: first };
     address = first.val as [number, number, number, number];
   }
+  if (script.udp) return runUdp(network, address!);
   const socket = api('tcp-create-socket').createTcpSocket!('ipv4') as {
     startConnect(n: unknown, a: unknown): void;
     finishConnect(): [

@@ -3,6 +3,7 @@
  * an ungranted host, another port, or an address nobody looked up is refused with access-denied
  * before any connection, and reported.
  */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 let server: Server;
 let port: number;
 let connections = 0;
+let udpServer: UdpSocket;
+let udpPort: number;
+let datagrams = 0;
 
 beforeAll(async () => {
   server = createServer((socket) => {
@@ -28,9 +32,20 @@ beforeAll(async () => {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   port = (server.address() as AddressInfo).port;
+  udpServer = createSocket('udp4');
+  udpServer.on('message', (data, remote) => {
+    datagrams++;
+    udpServer.send(`echo: ${data.toString()}`, remote.port, remote.address);
+  });
+  udpServer.bind(0, '127.0.0.1');
+  await once(udpServer, 'listening');
+  udpPort = udpServer.address().port;
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(async () => {
+  udpServer.close();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+});
 
 interface GuestResult {
   ok: boolean;
@@ -110,5 +125,39 @@ describe('TCP sockets from a guest', () => {
     const none = await runGuest([], { address: [127, 0, 0, 1], port, send: 'x' });
     expect(none).toMatchObject({ ok: false, error: 'access-denied' });
     expect(connections).toBe(before);
+  });
+});
+
+describe('UDP sockets from a guest', () => {
+  it('sends to a granted peer and hears its answer', async () => {
+    const result = await runGuest(grants(`udp:localhost:${udpPort}`), {
+      name: 'localhost',
+      port: udpPort,
+      send: 'ping',
+      udp: true,
+    });
+    expect(result).toMatchObject({ ok: true, value: { received: 'echo: ping' }, denials: [] });
+  });
+
+  it('refuses a peer no grant covers, before any datagram leaves', async () => {
+    const before = datagrams;
+    const tcpOnly = await runGuest(grants(`tcp:127.0.0.1:${udpPort}`), {
+      address: [127, 0, 0, 1],
+      port: udpPort,
+      send: 'x',
+      udp: true,
+    });
+    expect(tcpOnly).toMatchObject({ ok: false, error: 'access-denied' });
+    expect(tcpOnly.denials[0]).toMatchObject({
+      capability: { kind: 'udp', host: '127.0.0.1', port: udpPort },
+    });
+    const otherPort = await runGuest(grants(`udp:127.0.0.1:${udpPort + 1}`), {
+      address: [127, 0, 0, 1],
+      port: udpPort,
+      send: 'x',
+      udp: true,
+    });
+    expect(otherPort).toMatchObject({ ok: false, error: 'access-denied' });
+    expect(datagrams).toBe(before);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * wasi:sockets. TCP client connections and name lookups go through the host thread, which decides
  * against the grants (a `tcp:host:port` grant also lets the guest resolve that host, and connect to
- * the addresses that lookup returned); binding, listening and UDP are refused with `access-denied`,
- * a WASI error the guest can handle. Every refusal is reported.
+ * the addresses that lookup returned); TCP binding and listening are refused with `access-denied`,
+ * a WASI error the guest can handle. UDP sends and connects are checked the same way, per peer;
+ * a UDP socket binds only an ephemeral port and hears only from peers it may talk to. Every
+ * refusal is reported.
  */
 import type { Capability } from '../../grants/index.js';
 import { InputStream, IoError, OutputStream, Pollable } from './io.js';
@@ -14,7 +16,12 @@ export type SocketRequest =
   | { op: 'tcp-read'; id: number; max: number; wait: boolean }
   | { op: 'tcp-write'; id: number; bytes: Uint8Array }
   | { op: 'tcp-shutdown'; id: number; receive: boolean; send: boolean }
-  | { op: 'tcp-close'; id: number };
+  | { op: 'tcp-close'; id: number }
+  | { op: 'udp-bind'; host: string; port: number; family: 'ipv4' | 'ipv6' }
+  | { op: 'udp-connect'; id: number; host: string; port: number }
+  | { op: 'udp-send'; id: number; host: string; port: number; data: Uint8Array }
+  | { op: 'udp-receive'; id: number; max: number; wait: boolean }
+  | { op: 'udp-close'; id: number };
 
 export type SocketReply =
   | {
@@ -24,6 +31,8 @@ export type SocketReply =
       local?: SocketAddress;
       bytes?: Uint8Array;
       closed?: boolean;
+      /** Datagrams received, each from a peer the guest may talk to. */
+      datagrams?: { data: Uint8Array; host: string; port: number }[];
       /** Answer to a read of 0 bytes: whether a read would return data now. */
       readable?: boolean;
     }
@@ -251,14 +260,110 @@ export function socketImports(options: SocketOptions): Record<string, Record<str
     }
   }
 
-  class UdpSocket {
-    startBind(_network: Network, address: IpSocketAddress): never {
-      const { host, port } = fromSocketAddress(address);
-      return refuse({ kind: 'udp', host, port }, 'UDP is not supported yet');
+  class IncomingDatagramStream {
+    readonly #id: number;
+    constructor(id: number) {
+      this.#id = id;
+    }
+    receive(max: bigint): { data: Uint8Array; remoteAddress: IpSocketAddress }[] {
+      const reply = call({
+        op: 'udp-receive',
+        id: this.#id,
+        max: Number(max > 1024n ? 1024n : max),
+        wait: false,
+      });
+      return (reply.datagrams ?? []).map((d) => ({ data: d.data, remoteAddress: toSocketAddress(d) }));
+    }
+    subscribe(): Pollable {
+      return new Pollable(
+        () => call({ op: 'udp-receive', id: this.#id, max: 0, wait: false }).readable === true,
+        () => void call({ op: 'udp-receive', id: this.#id, max: 0, wait: true }),
+      );
     }
   }
-  class IncomingDatagramStream {}
-  class OutgoingDatagramStream {}
+
+  class OutgoingDatagramStream {
+    readonly #id: number;
+    readonly #remote: SocketAddress | undefined;
+    constructor(id: number, remote: SocketAddress | undefined) {
+      this.#id = id;
+      this.#remote = remote;
+    }
+    checkSend(): bigint {
+      return 64n;
+    }
+    send(datagrams: { data: Uint8Array; remoteAddress?: IpSocketAddress }[]): bigint {
+      let sent = 0n;
+      for (const datagram of datagrams) {
+        const to = datagram.remoteAddress ? fromSocketAddress(datagram.remoteAddress) : this.#remote;
+        if (!to) return sent === 0n ? fail('invalid-argument') : sent;
+        call({ op: 'udp-send', id: this.#id, host: to.host, port: to.port, data: datagram.data.slice() });
+        sent++;
+      }
+      return sent;
+    }
+    subscribe(): Pollable {
+      return new Pollable();
+    }
+  }
+
+  class UdpSocket {
+    readonly #family: 'ipv4' | 'ipv6';
+    #pendingBind: SocketAddress | undefined;
+    #id: number | undefined;
+    #local: SocketAddress | undefined;
+    #remote: SocketAddress | undefined;
+    constructor(family: 'ipv4' | 'ipv6') {
+      this.#family = family;
+    }
+    startBind(_network: Network, address: IpSocketAddress): void {
+      if (this.#id !== undefined || this.#pendingBind) fail('invalid-state');
+      this.#pendingBind = fromSocketAddress(address);
+    }
+    finishBind(): void {
+      const local = this.#pendingBind;
+      if (!local) fail('not-in-progress');
+      this.#pendingBind = undefined;
+      const reply = call({ op: 'udp-bind', host: local.host, port: local.port, family: this.#family });
+      this.#id = reply.id!;
+      this.#local = reply.local;
+    }
+    stream(remote: IpSocketAddress | undefined): [IncomingDatagramStream, OutgoingDatagramStream] {
+      if (this.#id === undefined) return fail('invalid-state');
+      this.#remote = remote ? fromSocketAddress(remote) : undefined;
+      if (this.#remote)
+        call({ op: 'udp-connect', id: this.#id, host: this.#remote.host, port: this.#remote.port });
+      return [new IncomingDatagramStream(this.#id), new OutgoingDatagramStream(this.#id, this.#remote)];
+    }
+    localAddress(): IpSocketAddress {
+      return this.#local ? toSocketAddress(this.#local) : fail('invalid-state');
+    }
+    remoteAddress(): IpSocketAddress {
+      return this.#remote ? toSocketAddress(this.#remote) : fail('invalid-state');
+    }
+    addressFamily(): 'ipv4' | 'ipv6' {
+      return this.#family;
+    }
+    unicastHopLimit(): number {
+      return 64;
+    }
+    setUnicastHopLimit(): void {}
+    receiveBufferSize(): bigint {
+      return 65536n;
+    }
+    setReceiveBufferSize(): void {}
+    sendBufferSize(): bigint {
+      return 65536n;
+    }
+    setSendBufferSize(): void {}
+    subscribe(): Pollable {
+      return new Pollable();
+    }
+    [Symbol.dispose](): void {
+      if (this.#id !== undefined && options.socketCall) options.socketCall({ op: 'udp-close', id: this.#id });
+      this.#id = undefined;
+    }
+  }
 
   class ResolveAddressStream {
     readonly #addresses: IpAddress[];
@@ -282,7 +387,7 @@ export function socketImports(options: SocketOptions): Record<string, Record<str
     },
     'wasi:sockets/udp': { UdpSocket, IncomingDatagramStream, OutgoingDatagramStream },
     'wasi:sockets/udp-create-socket': {
-      createUdpSocket: (): never => refuse({ kind: 'udp', host: '*', port: 0 }, 'UDP is not supported yet'),
+      createUdpSocket: (family: 'ipv4' | 'ipv6') => new UdpSocket(family),
     },
     'wasi:sockets/ip-name-lookup': {
       ResolveAddressStream,
