@@ -163,13 +163,29 @@ export function socketImports(options: SocketOptions): Record<string, Record<str
       },
     });
 
-  class TcpSocket {
+  /** Buffer sizes are the host's business: the guest may set them, and always reads the same. */
+  class SocketBuffers {
+    receiveBufferSize(): bigint {
+      return 65536n;
+    }
+    setReceiveBufferSize(): void {}
+    sendBufferSize(): bigint {
+      return 65536n;
+    }
+    setSendBufferSize(): void {}
+    subscribe(): Pollable {
+      return new Pollable();
+    }
+  }
+
+  class TcpSocket extends SocketBuffers {
     readonly #family: 'ipv4' | 'ipv6';
     #pending: SocketAddress | undefined;
     #id: number | undefined;
     #local: SocketAddress | undefined;
     #remote: SocketAddress | undefined;
     constructor(family: 'ipv4' | 'ipv6') {
+      super();
       this.#family = family;
     }
     startBind(_network: Network, address: IpSocketAddress): never {
@@ -239,17 +255,6 @@ export function socketImports(options: SocketOptions): Record<string, Record<str
       return 64;
     }
     setHopLimit(): void {}
-    receiveBufferSize(): bigint {
-      return 65536n;
-    }
-    setReceiveBufferSize(): void {}
-    sendBufferSize(): bigint {
-      return 65536n;
-    }
-    setSendBufferSize(): void {}
-    subscribe(): Pollable {
-      return new Pollable();
-    }
     shutdown(type: 'receive' | 'send' | 'both'): void {
       if (this.#id === undefined) fail('invalid-state');
       call({ op: 'tcp-shutdown', id: this.#id, receive: type !== 'send', send: type !== 'receive' });
@@ -307,13 +312,14 @@ export function socketImports(options: SocketOptions): Record<string, Record<str
     }
   }
 
-  class UdpSocket {
+  class UdpSocket extends SocketBuffers {
     readonly #family: 'ipv4' | 'ipv6';
     #pendingBind: SocketAddress | undefined;
     #id: number | undefined;
     #local: SocketAddress | undefined;
     #remote: SocketAddress | undefined;
     constructor(family: 'ipv4' | 'ipv6') {
+      super();
       this.#family = family;
     }
     startBind(_network: Network, address: IpSocketAddress): void {
@@ -348,17 +354,6 @@ export function socketImports(options: SocketOptions): Record<string, Record<str
       return 64;
     }
     setUnicastHopLimit(): void {}
-    receiveBufferSize(): bigint {
-      return 65536n;
-    }
-    setReceiveBufferSize(): void {}
-    sendBufferSize(): bigint {
-      return 65536n;
-    }
-    setSendBufferSize(): void {}
-    subscribe(): Pollable {
-      return new Pollable();
-    }
     [Symbol.dispose](): void {
       if (this.#id !== undefined && options.socketCall) options.socketCall({ op: 'udp-close', id: this.#id });
       this.#id = undefined;
