@@ -13,6 +13,9 @@ import { mcpScenarios } from './scenarios/mcp.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+/** `BENCH_ONLY=mcp,runtime` runs some groups only; their results go to bench/results/partial.json. */
+const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+const GROUPS = { pull: pullScenarios, verify: verifyScenarios, runtime: runtimeScenarios, mcp: mcpScenarios };
 
 function relation(s: Scenario): string {
   const parts: string[] = [];
@@ -52,10 +55,9 @@ async function main(): Promise<void> {
   };
   const scenarios: Scenario[] = [];
   try {
-    scenarios.push(...(await pullScenarios(bench)));
-    scenarios.push(...(await verifyScenarios(bench)));
-    scenarios.push(...(await runtimeScenarios(bench)));
-    scenarios.push(...(await mcpScenarios(bench)));
+    for (const [group, run] of Object.entries(GROUPS)) {
+      if (!ONLY || ONLY.includes(group)) scenarios.push(...(await run(bench)));
+    }
   } finally {
     await registry.stop();
     await rm(scratch, { recursive: true, force: true });
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${table(scenarios)}\n`);
   await mkdir(path.join(root, 'bench', 'results'), { recursive: true });
   await writeFile(
-    path.join(root, 'bench', 'results', 'latest.json'),
+    path.join(root, 'bench', 'results', ONLY ? 'partial.json' : 'latest.json'),
     `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, runs: RUNS, scenarios }, null, 2)}\n`,
   );
 }

@@ -12,6 +12,7 @@ import { type Bench, type Scenario, summarize } from '../measure.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PLAIN = path.join(root, 'bench', 'plain-mcp-server.mjs');
+const WORKER_HOP = path.join(root, 'bench', 'worker-hop-mcp-server.mjs');
 const CALLS = 2000;
 const HTTP_CLIENTS = 8;
 const HTTP_CALLS_EACH = 250;
@@ -38,28 +39,21 @@ async function stdioClient(
   return { client, tool };
 }
 
-/** Both servers run at once and calls alternate between them, so drift in the machine's load touches both alike. */
-async function stdioLatencies(
-  subject: Target,
-  baseline: Target,
-  env: NodeJS.ProcessEnv,
-): Promise<{ subject: number[]; baseline: number[] }> {
-  const a = await stdioClient(subject, env);
-  const b = await stdioClient(baseline, env);
-  const times = { subject: [] as number[], baseline: [] as number[] };
+/** The servers run at once and calls rotate between them, so drift in the machine's load touches all alike. */
+async function stdioLatencies(targets: Target[], env: NodeJS.ProcessEnv): Promise<number[][]> {
+  const clients = [];
+  for (const target of targets) clients.push(await stdioClient(target, env));
+  const times = targets.map(() => [] as number[]);
   try {
     for (let i = -200; i < CALLS; i++) {
-      for (const [side, { client, tool }] of [
-        ['subject', a],
-        ['baseline', b],
-      ] as const) {
+      for (const [index, { client, tool }] of clients.entries()) {
         const started = performance.now();
         await client.callTool({ name: tool, arguments: { a: i, b: 1 } });
-        if (i >= 0) times[side].push(performance.now() - started);
+        if (i >= 0) times[index]!.push(performance.now() - started);
       }
     }
   } finally {
-    await Promise.all([a.client.close(), b.client.close()]);
+    await Promise.all(clients.map(({ client }) => client.close()));
   }
   return times;
 }
@@ -115,9 +109,15 @@ export async function mcpScenarios(bench: Bench): Promise<Scenario[]> {
   const wtools: Target = { args: [bench.cli, 'serve', basic, '--quiet', '--no-builtin-tools'], tool: '.add' };
   const plain: Target = { args: [PLAIN], tool: 'plain.add' };
 
-  const { subject: subjectTimes, baseline: baselineTimes } = await stdioLatencies(wtools, plain, env);
+  const hop: Target = { args: [WORKER_HOP], tool: 'hop.add' };
+  const [subjectTimes, baselineTimes, hopTimes] = (await stdioLatencies([wtools, plain, hop], env)) as [
+    number[],
+    number[],
+    number[],
+  ];
   const subject = summarize(subjectTimes);
   const baseline = summarize(baselineTimes);
+  const floor = summarize(hopTimes);
   const ratio = subject.median / baseline.median;
   const roundTrip: Scenario = {
     name: `tools/call round trip over stdio, small export (C add, ${CALLS} calls)`,
@@ -126,7 +126,20 @@ export async function mcpScenarios(bench: Bench): Promise<Scenario[]> {
     subject: { ...subject, runs: [] },
     baseline: { name: 'a plain JS tool on wtools’ MCP server', sample: { ...baseline, runs: [] } },
     ratio,
-    note: `p99 ${percentile(subjectTimes, 0.99).toFixed(3)} ms vs ${percentile(baselineTimes, 0.99).toFixed(3)} ms (${(percentile(subjectTimes, 0.99) / percentile(baselineTimes, 0.99)).toFixed(2)}×)`,
+    note:
+      `p99 ${percentile(subjectTimes, 0.99).toFixed(3)} ms vs ${percentile(baselineTimes, 0.99).toFixed(3)} ms ` +
+      `(${(percentile(subjectTimes, 0.99) / percentile(baselineTimes, 0.99)).toFixed(2)}×); the same plain tool ` +
+      `computed in a worker thread (the hop every sandboxed call pays) took p50 ${floor.median.toFixed(3)} ms ` +
+      `(${(floor.median / baseline.median).toFixed(2)}× plain), so wtools adds ` +
+      `${(subject.median - floor.median).toFixed(3)} ms above that floor`,
+  };
+  const workerHop: Scenario = {
+    name: 'tools/call round trip over stdio: the worker-thread hop alone (the floor under any sandboxed call)',
+    goal: 'measure only (explains the round-trip ratio)',
+    met: true,
+    subject: { ...floor, runs: [] },
+    baseline: { name: 'a plain JS tool on wtools’ MCP server', sample: { ...baseline, runs: [] } },
+    ratio: floor.median / baseline.median,
   };
 
   const wtoolsRate = await httpThroughput(
@@ -143,5 +156,5 @@ export async function mcpScenarios(bench: Bench): Promise<Scenario[]> {
     ratio: wtoolsRate / plainRate,
     unit: 'calls/s',
   };
-  return [roundTrip, throughput];
+  return [roundTrip, workerHop, throughput];
 }
