@@ -55,7 +55,11 @@ export type ErrorCode =
   // local state
   | 'STORE_CORRUPT'
   | 'LOCK_TIMEOUT'
-  | 'IO';
+  | 'IO'
+  // grants
+  | 'GRANTS_CORRUPT'
+  | 'GRANTS_CONFLICT'
+  | 'POLICY_FILE_INVALID';
 
 export interface WtoolsErrorOptions {
   cause?: unknown;

@@ -184,3 +184,29 @@ export function parseDurationMs(text: string): number {
 export function parseSizeBytes(text: string): number {
   return Math.floor(parseQuantity(text, SIZE_UNITS, 'size', 'a size such as 1MiB or 65536'));
 }
+
+/** What `wtools grant` accepts: a capability, or a limit (`memory:256MiB`, `timeout:30s`, `output:1MiB`). */
+export type GrantText = { capability: Capability } | { limit: Partial<Limits> };
+
+export const GRANT_TEXT_SYNTAX = `${GRANT_SYNTAX} · memory:SIZE (e.g. 256MiB) · timeout:DURATION (e.g. 30s) · output:SIZE`;
+
+export function parseGrantText(text: string, cwd = process.cwd()): GrantText {
+  const match = /^(memory|timeout|output):(.+)$/.exec(text);
+  if (!match) {
+    try {
+      return { capability: parseCapability(text, cwd) };
+    } catch (err) {
+      if (err instanceof WtoolsError && /unknown kind/.test(err.message)) {
+        throw new WtoolsError(
+          'INVALID_ARGUMENT',
+          `invalid grant "${text}": unknown kind; expected ${GRANT_TEXT_SYNTAX}`,
+        );
+      }
+      throw err;
+    }
+  }
+  const value = match[2]!;
+  if (match[1] === 'memory') return { limit: { memoryMiB: parseMemoryMiB(value) } };
+  if (match[1] === 'timeout') return { limit: { timeoutMs: parseDurationMs(value) } };
+  return { limit: { outputBytes: parseSizeBytes(value) } };
+}

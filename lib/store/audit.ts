@@ -37,3 +37,40 @@ export async function appendAudit(paths: WtoolsPaths, record: AuditRecord): Prom
     throw new StoreError('IO', `cannot write the audit log ${file}: ${describeError(err)}`, { cause: err });
   }
 }
+
+export interface AuditEntry extends AuditRecord {
+  time: string;
+  pid?: number;
+}
+
+/**
+ * The log's records, oldest first, optionally only those at or after `since`. A line that does not
+ * parse (a disk that filled mid-write) is counted, not fatal: the log is evidence, and the rest of it
+ * still is.
+ */
+export async function readAudit(
+  paths: WtoolsPaths,
+  options: { since?: Date } = {},
+): Promise<{ entries: AuditEntry[]; unreadable: number }> {
+  let text: string;
+  try {
+    text = await fs.readFile(auditFile(paths), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], unreadable: 0 };
+    throw new StoreError('IO', `cannot read the audit log: ${describeError(err)}`, { cause: err });
+  }
+  const entries: AuditEntry[] = [];
+  let unreadable = 0;
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const entry = JSON.parse(line) as AuditEntry;
+      if (typeof entry.time !== 'string' || typeof entry.event !== 'string') throw new Error('not a record');
+      if (options.since && new Date(entry.time) < options.since) continue;
+      entries.push(entry);
+    } catch {
+      unreadable += 1;
+    }
+  }
+  return { entries, unreadable };
+}
