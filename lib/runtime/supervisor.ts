@@ -11,7 +11,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { createLogger, RuntimeError, packageRoot } from '../core/index.js';
 import type { TranspiledComponent } from '../component/index.js';
-import { type Capability, decide, DEFAULT_LIMITS, type Grant, type Limits } from '../grants/index.js';
+import {
+  type Answer,
+  type Approver,
+  type Capability,
+  DEFAULT_LIMITS,
+  type Grant,
+  type Limits,
+  allowsAccess,
+  decide,
+  formatCapability,
+} from '../grants/index.js';
 import { answerHostCall, type HostCallChannel, type HostRequest } from './host-call.js';
 import { performHttp } from './http-fetch.js';
 import { SocketHost, type SocketPolicy, socketPolicyFor } from './socket-host.js';
@@ -39,8 +49,16 @@ export interface RuntimeOptions {
   /** Where granted environment keys take their values; default the host's environment. */
   env?: NodeJS.ProcessEnv;
   onDenied?(event: DenialEvent): void;
-  /** Asks a human about a capability no grant settles; without it such requests are refused. */
-  ask?(component: string, capability: Capability): Promise<boolean>;
+  /**
+   * Asks a human about a capability no grant settles; without it such requests are refused. The
+   * call's timeout is paused while the question is open: a human's thinking time is not the guest's.
+   */
+  ask?(component: string, capability: Capability, context: AskContext): Promise<Answer>;
+}
+
+export interface AskContext {
+  /** Channels to a human that belong to the call that caused the access (MCP elicitation). */
+  approvers: readonly Approver[];
 }
 
 export interface CallOptions {
@@ -48,6 +66,8 @@ export interface CallOptions {
   timeoutMs?: number;
   /** With lifetime per-session: calls of one session share an instance no other session sees. */
   sessionId?: string;
+  /** Passed to RuntimeOptions.ask for accesses this call makes. */
+  approvers?: readonly Approver[];
 }
 
 export interface CallResult {
@@ -72,11 +92,25 @@ interface PendingCall {
   request: CallRequest;
   timeoutMs: number;
   signal: AbortSignal | undefined;
+  approvers: readonly Approver[];
   resolve(result: CallResult): void;
   reject(err: Error): void;
 }
 
 const logger = createLogger('runtime');
+
+function capabilityKey(capability: Capability): string {
+  return formatCapability(capability);
+}
+
+/** Uses up one of a counted allowance; false when none is left. */
+function take(counts: Map<string, number>, key: string): boolean {
+  const left = counts.get(key) ?? 0;
+  if (left === 0) return false;
+  if (left === 1) counts.delete(key);
+  else counts.set(key, left - 1);
+  return true;
+}
 /** Compiled core modules per component and memory cap, shared by every runtime that uses them. */
 const compiledCache = new Map<
   string,
@@ -216,6 +250,8 @@ class WorkerSlot {
   readonly #channel: HostCallChannel;
   readonly #sockets: SocketHost;
   #timer: NodeJS.Timeout | undefined;
+  #timeLeft = 0;
+  #timerStarted = 0;
   #abort: (() => void) | undefined;
 
   constructor(
@@ -227,7 +263,7 @@ class WorkerSlot {
     const { port1, port2 } = new MessageChannel();
     const flag = new SharedArrayBuffer(4);
     this.#channel = { port: port1, flag };
-    this.#sockets = new SocketHost(runtime.socketPolicy());
+    this.#sockets = new SocketHost(runtime.socketPolicy((capability) => this.#askPausingTimer(capability)));
     let settleReady!: { resolve(exports: string[]): void; reject(err: Error): void };
     this.ready = new Promise((resolve, reject) => (settleReady = { resolve, reject }));
     this.ready.catch(() => {});
@@ -329,17 +365,8 @@ class WorkerSlot {
 
   start(call: PendingCall): void {
     this.current = call;
-    this.#timer = setTimeout(() => {
-      this.#finish((c) =>
-        c.reject(
-          new RuntimeError(
-            'CALL_TIMEOUT',
-            `${this.runtime.name} ${call.request.fn} did not return within ${c.timeoutMs} ms`,
-          ),
-        ),
-      );
-      this.kill();
-    }, call.timeoutMs);
+    this.#timeLeft = call.timeoutMs;
+    this.#startTimer();
     if (call.signal) {
       const onAbort = (): void => {
         this.#finish((c) =>
@@ -351,6 +378,36 @@ class WorkerSlot {
       this.#abort = () => call.signal?.removeEventListener('abort', onAbort);
     }
     this.worker.postMessage(call.request);
+  }
+
+  #startTimer(): void {
+    const call = this.current;
+    if (!call) return;
+    this.#timerStarted = performance.now();
+    this.#timer = setTimeout(() => {
+      this.#finish((c) =>
+        c.reject(
+          new RuntimeError(
+            'CALL_TIMEOUT',
+            `${this.runtime.name} ${call.request.fn} did not return within ${c.timeoutMs} ms`,
+          ),
+        ),
+      );
+      this.kill();
+    }, this.#timeLeft);
+  }
+
+  /** The guest waits (blocked in its worker) while a human answers; its clock waits with it. */
+  async #askPausingTimer(capability: Capability): Promise<boolean> {
+    const call = this.current;
+    if (!call) return false;
+    clearTimeout(this.#timer);
+    this.#timeLeft = Math.max(1, this.#timeLeft - (performance.now() - this.#timerStarted));
+    try {
+      return await this.runtime.ask(capability, call.approvers);
+    } finally {
+      if (this.current === call) this.#startTimer();
+    }
   }
 
   #finish(settle: (call: PendingCall) => void): void {
@@ -400,13 +457,13 @@ class WorkerSlot {
         };
         // Checked again here: the worker decided, but the host thread is the one that connects.
         reply =
-          decide(this.runtime.grants, want) === 'allow' || this.runtime.askedAndAllowed(want)
+          decide(this.runtime.grants, want) === 'allow' || this.runtime.takeAllowed(want)
             ? await performHttp(request.request)
             : { ok: false, error: { tag: 'HTTP-request-denied' }, message: 'denied' };
       } else if (request.op === 'socket') {
         reply = await this.#sockets.handle(request.request);
       } else {
-        reply = await this.runtime.ask(request.capability);
+        reply = await this.#askPausingTimer(request.capability);
       }
     } catch (err) {
       reply =
@@ -444,7 +501,11 @@ export class ComponentRuntime {
   readonly #modules: Promise<Record<string, WebAssembly.Module>>;
   readonly #pool: Lane;
   readonly #sessions = new Map<string, Lane>();
-  readonly #allowedAtRunTime: Capability[] = [];
+  readonly #allowedAtRunTime = new Set<string>();
+  /** Accesses a human allowed once that the host thread has yet to perform (HTTP). */
+  readonly #allowedOnce = new Map<string, number>();
+  /** Accesses allowed once before the guest asked (see allowOnce). */
+  readonly #allowedAhead = new Map<string, number>();
   #nextId = 1;
   #closed = false;
 
@@ -498,6 +559,7 @@ export class ComponentRuntime {
         request: { type: 'call', id: this.#nextId++, fn, args, fresh: this.lifetime === 'per-call' },
         timeoutMs: options.timeoutMs ?? this.limits.timeoutMs,
         signal: options.signal,
+        approvers: options.approvers ?? [],
         resolve,
         reject,
       };
@@ -569,20 +631,41 @@ export class ComponentRuntime {
     }
   }
 
-  async ask(capability: Capability): Promise<boolean> {
-    if (this.#allowedAtRunTime.some((c) => JSON.stringify(c) === JSON.stringify(capability))) return true;
-    const allowed = (await this.options.ask?.(this.name, capability)) ?? false;
-    if (allowed) this.#allowedAtRunTime.push(capability);
-    return allowed;
+  /**
+   * Asks (through RuntimeOptions.ask) about a capability no grant settles. "session" and "always"
+   * answers hold for the rest of this runtime; "once" holds for the one access that asked.
+   */
+  async ask(capability: Capability, approvers: readonly Approver[] = []): Promise<boolean> {
+    const key = capabilityKey(capability);
+    if (this.#allowedAtRunTime.has(key)) return true;
+    if (take(this.#allowedAhead, key)) {
+      this.#allowedOnce.set(key, (this.#allowedOnce.get(key) ?? 0) + 1);
+      return true;
+    }
+    const answer = (await this.options.ask?.(this.name, capability, { approvers })) ?? 'deny';
+    if (answer === 'session' || answer === 'always') this.#allowedAtRunTime.add(key);
+    if (answer === 'once') this.#allowedOnce.set(key, (this.#allowedOnce.get(key) ?? 0) + 1);
+    return allowsAccess(answer);
   }
 
   /** What the host side of a worker's sockets may do: the grants first, then the human. */
-  socketPolicy(): SocketPolicy {
-    return socketPolicyFor(this.grants, (capability) => this.ask(capability));
+  socketPolicy(ask: (capability: Capability) => Promise<boolean>): SocketPolicy {
+    return socketPolicyFor(this.grants, ask);
   }
 
-  askedAndAllowed(capability: Capability): boolean {
-    return this.#allowedAtRunTime.some((c) => JSON.stringify(c) === JSON.stringify(capability));
+  /**
+   * For the host thread's second check of an access the worker already asked about: true when a
+   * human allowed it for the session, or once (which this uses up).
+   */
+  takeAllowed(capability: Capability): boolean {
+    const key = capabilityKey(capability);
+    return this.#allowedAtRunTime.has(key) || take(this.#allowedOnce, key);
+  }
+
+  /** A human allowed one access before the guest made it (a model's request-permission). */
+  allowOnce(capability: Capability): void {
+    const key = capabilityKey(capability);
+    this.#allowedAhead.set(key, (this.#allowedAhead.get(key) ?? 0) + 1);
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,9 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { concatBytes } from '../core/index.js';
-import { decide, type Capability } from '../grants/index.js';
+// Not the grants index: the worker bundle must not carry the store, the YAML policy reader or sockets.
+import type { Capability } from '../grants/capability.js';
+import { decide } from '../grants/decide.js';
 import { makeHostCaller } from './host-call.js';
 import type { CallRequest, StartMessage, WireError, WorkerInit, WorkerMessage } from './protocol.js';
 import { GuestExit, type HttpResponseMessage, type SocketReply, wasiImports } from './wasi/index.js';
