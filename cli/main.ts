@@ -20,6 +20,8 @@ import { callCommand } from './commands/call.js';
 import { inspectCommand } from './commands/inspect.js';
 import { serveCommand } from './commands/serve.js';
 import { mcpConfigCommand } from './commands/mcp-config.js';
+import { auditCommand, grantCommand, grantsCommand, policyCommand, revokeCommand } from './commands/grant.js';
+import { approvalsCommand } from './commands/approvals.js';
 
 interface CommandSpec<A> {
   command: string;
@@ -70,6 +72,12 @@ async function main(): Promise<number> {
     serveCommand,
     inspectCommand,
     mcpConfigCommand,
+    grantCommand,
+    revokeCommand,
+    grantsCommand,
+    policyCommand,
+    approvalsCommand,
+    auditCommand,
     pushCommand,
     copyCommand,
     lsCommand,

@@ -19,8 +19,19 @@ export {
   parseMemoryMiB,
   parseSizeBytes,
   GRANT_SYNTAX,
+  GRANT_TEXT_SYNTAX,
   DEFAULT_LIMITS,
+  ANSWERS,
+  listenForApprovals,
 } from './grants/index.js';
-export type { Capability, Grant, Limits } from './grants/index.js';
+export type {
+  Answer,
+  Approver,
+  Capability,
+  Grant,
+  Limits,
+  PendingApproval,
+  PermissionRequest,
+} from './grants/index.js';
 export type { CallResult, DenialEvent, InstanceLifetime } from './runtime/index.js';
 export { toJsonValue } from './component/index.js';

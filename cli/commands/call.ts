@@ -4,6 +4,7 @@ import {
   type DenialEvent,
   GRANT_SYNTAX,
   WtoolsError,
+  PermissionCenter,
   callOnce,
   formatCapability,
   isWtoolsError,
@@ -12,6 +13,7 @@ import {
 import { type GlobalFlags, contextFor } from '../common.js';
 import { exitCodeFor } from '../errors.js';
 import { printJson } from '../output.js';
+import { openTerminal, terminalApprover } from '../prompts.js';
 import { componentPositional, grantsFrom, type LimitFlags, limitsFrom } from './grants-flags.js';
 import { type TrustFlags, trustOptions, trustOptionsFrom } from './verify.js';
 
@@ -20,6 +22,7 @@ interface CallArgs extends GlobalFlags, TrustFlags, LimitFlags {
   function: string;
   args: string;
   grant: string[];
+  prompt: boolean;
 }
 
 function parseArgs(text: string): unknown[] {
@@ -61,6 +64,12 @@ export const callCommand = {
           default: [],
           describe: `a capability for this call; repeatable. ${GRANT_SYNTAX}`,
         })
+        .option('prompt', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'ask at this terminal when the component reaches for something ungranted (--no-prompt: deny)',
+        })
         .option('timeout', { type: 'string', describe: 'end the call after this long (default 30s)' })
         .option('memory', { type: 'string', describe: 'cap on linear memory (default 256MiB)' })
         .option('output-limit', {
@@ -82,12 +91,15 @@ export const callCommand = {
     const abort = new AbortController();
     const onSignal = (): void => abort.abort();
     process.once('SIGINT', onSignal);
+    const terminal = argv.prompt ? openTerminal() : undefined;
     try {
       const grants = grantsFrom(argv.grant);
       const limits = limitsFrom(argv);
       const args = parseArgs(argv.args);
       const result = await callOnce(context, argv.component, argv.function, args, {
         grants,
+        // Stored grants apply; what they leave open is asked here (or in `wtools approvals`).
+        center: new PermissionCenter(context, terminal ? { terminal: terminalApprover(terminal) } : {}),
         limits,
         pull: { trustOptions: await trustOptionsFrom(argv) },
         signal: abort.signal,
@@ -133,6 +145,7 @@ export const callCommand = {
       return code;
     } finally {
       process.removeListener('SIGINT', onSignal);
+      terminal?.close();
     }
   },
 };

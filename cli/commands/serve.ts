@@ -6,11 +6,14 @@ import {
   WtoolsError,
   closeTools,
   formatCapability,
+  PermissionCenter,
   loadTools,
+  parseDurationMs,
   serveToolsOverHttp,
   serveToolsOverStdio,
 } from '../../lib/index.js';
 import { type GlobalFlags, contextFor } from '../common.js';
+import { openTerminal, terminalApprover, terminalLoadPrompts } from '../prompts.js';
 import { GRANT_HELP, type LimitFlags, limitsFrom, splitComponentGrants } from './grants-flags.js';
 import { type TrustFlags, trustOptions, trustOptionsFrom } from './verify.js';
 
@@ -24,6 +27,8 @@ interface ServeArgs extends GlobalFlags, TrustFlags, LimitFlags {
   auth: boolean;
   stateless: boolean;
   builtinTools: boolean;
+  prompt: boolean;
+  promptTimeout: string;
 }
 
 function parseListen(text: string): { host: string; port: number } {
@@ -85,6 +90,17 @@ export const serveCommand = {
             'offer load/unload/list/inspect/permission/search tools (--no-builtin-tools: only the components’)',
         })
         .option('stateless', { type: 'boolean', default: false, describe: 'HTTP without sessions' })
+        .option('prompt', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'ask at this terminal (/dev/tty) at load and when a component reaches for something ungranted (--no-prompt: never here)',
+        })
+        .option('prompt-timeout', {
+          type: 'string',
+          default: '60s',
+          describe: 'an unanswered permission question is a denial after this long',
+        })
         .conflicts('stdio', 'http'),
     )
       .example(
@@ -105,8 +121,15 @@ export const serveCommand = {
     const say = (line: string): void => {
       if (!argv.quiet) process.stderr.write(`${line}\n`);
     };
+    const terminal = argv.prompt ? openTerminal() : undefined;
+    const permissions = new PermissionCenter(context, {
+      ...(terminal ? { terminal: terminalApprover(terminal) } : {}),
+      promptTimeoutMs: parseDurationMs(argv.promptTimeout),
+    });
     const serveOptions = {
       inputs: argv.components,
+      permissions,
+      ...(terminal ? { loadPrompts: terminalLoadPrompts(terminal) } : {}),
       grants: all,
       forComponent: byComponent,
       limits: limitsFrom(argv),
@@ -145,6 +168,7 @@ export const serveCommand = {
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
       await closeTools(components);
+      terminal?.close();
     }
   },
 };

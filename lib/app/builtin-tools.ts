@@ -4,7 +4,8 @@
  * and inspecting them, listing their permissions, asking a human for one, and searching a registry.
  * The model can ask; only a human grants. Built-in names have no dot, component tools always do.
  */
-import { formatCapability, GRANT_SYNTAX, parseCapability } from '../grants/index.js';
+import { allowsAccess, formatCapability, GRANT_SYNTAX, parseCapability } from '../grants/index.js';
+import { elicitationApprovers } from '../mcp/elicitation.js';
 import { isWtoolsError } from '../core/index.js';
 import type { ComponentTools, ToolCallContext, ToolDef, ToolProvider, ToolResult } from '../mcp/index.js';
 import { parseReference } from '../oci/index.js';
@@ -98,13 +99,20 @@ export class ServeTools implements ToolProvider {
   async callTool(name: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolResult> {
     if (!this.options.builtins || name.includes('.')) return this.components.callTool(name, args, context);
     try {
-      return await this.#builtin(name, args);
+      return await this.#builtin(name, args, context);
     } catch (err) {
       return failed(isWtoolsError(err) ? `${err.code}: ${err.message}` : String(err));
     }
   }
 
-  async #builtin(name: string, args: Record<string, unknown>): Promise<ToolResult> {
+  async #builtin(name: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolResult> {
+    // Built-in arguments are checked like component ones: an unknown key is refused, not ignored.
+    const known = BUILTINS.find((b) => b.name === name)?.inputSchema.properties as
+      Record<string, unknown> | undefined;
+    const unknown = Object.keys(args).filter((key) => !known || !(key in known));
+    if (unknown.length > 0) {
+      return failed(`INVALID_ARGUMENT: ${name} takes no argument named ${unknown.join(', ')}`);
+    }
     const text = (key: string): string => {
       const value = args[key];
       if (typeof value !== 'string' || value === '') throw new Error(`${key} must be a non-empty string`);
@@ -180,7 +188,9 @@ export class ServeTools implements ToolProvider {
           permissions: Object.fromEntries(
             only.map((c) => [
               c.name,
-              c.grants.filter((g) => g.effect === 'allow').map((g) => formatCapability(g.capability)),
+              (c.permissions?.grants() ?? c.grants)
+                .filter((g) => g.effect === 'allow')
+                .map((g) => formatCapability(g.capability)),
             ]),
           ),
         });
@@ -189,17 +199,24 @@ export class ServeTools implements ToolProvider {
         const component = find(text('component'));
         const capability = parseCapability(text('capability'));
         const reason = text('reason');
-        await appendAudit(this.context.paths, {
-          event: 'permission-requested',
-          subject: component.origin,
-          digest: component.digest,
-          detail: { capability: formatCapability(capability), reason, by: 'model', answer: 'no approver' },
+        if (!component.permissions) return failed(`${component.name} was loaded without a grant store`);
+        // The model's request goes to a human through the same channels as a guest's own access;
+        // nothing in the arguments can answer it.
+        const decision = await component.permissions.ask(capability, {
+          requestedBy: 'model',
+          reason,
+          approvers: elicitationApprovers(context),
         });
+        const granted = allowsAccess(decision.answer);
+        if (granted && decision.answer === 'once') component.runtime.allowOnce(capability);
+        // Directories and environment keys are given to an instance when it starts: restart it.
+        if (granted && (capability.kind === 'fs' || capability.kind === 'env'))
+          await this.#restart(component);
         return ok({
-          granted: false,
-          message:
-            `No approver is connected, so nothing was granted. The human running wtools can grant it with ` +
-            `\`--grant ${component.name}=${formatCapability(capability)}\` and restart the server.`,
+          granted,
+          answer: decision.answer,
+          decidedBy: decision.by,
+          ...(decision.message ? { message: decision.message } : {}),
         });
       }
       case 'search-components': {
@@ -220,5 +237,22 @@ export class ServeTools implements ToolProvider {
       default:
         return failed(`no tool named ${name}`);
     }
+  }
+
+  /**
+   * Starts a fresh runtime of a component with its current grants (stored, command-line and this
+   * session's) and swaps it in; calls in flight finish on the old one, which then closes.
+   */
+  async #restart(component: ServedComponent): Promise<void> {
+    const grants = component.permissions?.grants() ?? component.grants;
+    const { loadPrompts: _asked, ...options } = this.options; // the human answered already
+    const fresh = await startToolComponent(this.context, component.origin, {
+      ...options,
+      grants,
+      forComponent: new Map(),
+    });
+    this.components.remove(component.name);
+    this.components.add({ ...fresh, name: component.name });
+    await component.runtime.close();
   }
 }

@@ -24,6 +24,7 @@ import {
 import type { WtoolsContext } from './context.js';
 import { type PullOptions, pull, readPulledComponent } from './pull.js';
 import type { StoredTrust } from './trust-record.js';
+import type { ComponentPermissions, PermissionCenter } from './permissions.js';
 
 export interface ComponentSource {
   /** A short name: the file's base name or the repository's last segment. */
@@ -106,6 +107,8 @@ export async function prepareComponent(
 
 export interface StartOptions {
   grants: readonly Grant[];
+  /** Stored grants and limits, and a human to ask about the rest; without it, the rest is denied. */
+  permissions?: ComponentPermissions;
   limits?: Partial<Limits>;
   poolSize?: number;
   lifetime?: InstanceLifetime;
@@ -118,12 +121,26 @@ export async function startComponent(
   options: StartOptions,
 ): Promise<ComponentRuntime> {
   const transpiled = await prepareComponent(context, source);
+  const permissions = options.permissions;
+  const limits = { ...permissions?.limits(), ...options.limits };
   return ComponentRuntime.load({
     name: source.name,
     transpiled,
-    grants: options.grants,
+    grants: [...(permissions?.grants() ?? []), ...options.grants],
     env: context.options.env ?? process.env,
-    ...(options.limits ? { limits: options.limits } : {}),
+    limits,
+    ...(permissions
+      ? {
+          ask: async (_name, capability, { approvers }) =>
+            (
+              await permissions.ask(capability, {
+                requestedBy: 'guest',
+                reason: 'requested at run time',
+                approvers,
+              })
+            ).answer,
+        }
+      : {}),
     ...(options.poolSize ? { poolSize: options.poolSize } : {}),
     ...(options.lifetime ? { lifetime: options.lifetime } : {}),
     ...(options.onDenied ? { onDenied: options.onDenied } : {}),
@@ -131,6 +148,8 @@ export async function startComponent(
 }
 
 export interface CallOnceOptions extends StartOptions {
+  /** The grant store and the humans to ask (replaces StartOptions.permissions, which is per component). */
+  center?: PermissionCenter;
   pull?: PullOptions;
   signal?: AbortSignal;
 }
@@ -150,8 +169,10 @@ export async function callOnce(
 ): Promise<CallOnceResult> {
   const source = await loadComponentSource(context, input, options.pull);
   const denied: DenialEvent[] = [];
+  const permissions = await options.center?.open(source, options.grants);
   const runtime = await startComponent(context, source, {
     ...options,
+    ...(permissions ? { permissions, grants: [] } : {}),
     onDenied: (event) => {
       denied.push(event);
       options.onDenied?.(event);

@@ -12,3 +12,5 @@ export * from './call.js';
 export * from './inspect.js';
 export * from './serve.js';
 export * from './builtin-tools.js';
+export * from './permissions.js';
+export * from './grant-commands.js';

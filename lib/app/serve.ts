@@ -3,7 +3,8 @@
  * its sandbox with the grants given, and offer their exports as MCP tools over stdio or Streamable
  * HTTP until the signal aborts.
  */
-import type { Grant, Limits } from '../grants/index.js';
+import { type Capability, type Grant, type Limits, decide } from '../grants/index.js';
+import { confirmSigner, listGrants } from './grant-commands.js';
 // The MCP SDK and the schema validator are loaded only when serving: every other command would
 // pay ~150 ms of start-up for them.
 import type { ComponentTools, HttpServerHandle, ToolComponent, ToolProvider } from '../mcp/index.js';
@@ -13,6 +14,7 @@ import { type InspectResult, inspectSource } from './inspect.js';
 import type { StoredTrust } from './trust-record.js';
 import type { WtoolsContext } from './context.js';
 import type { PullOptions } from './pull.js';
+import type { ComponentPermissions, PermissionCenter } from './permissions.js';
 import { packageVersion } from '../core/index.js';
 
 export interface ServeOptions {
@@ -27,13 +29,66 @@ export interface ServeOptions {
   tools?: readonly string[];
   pull?: PullOptions;
   onDenied?(event: DenialEvent): void;
+  /** The grant store and the humans to ask; without it only the grants given here apply. */
+  permissions?: PermissionCenter;
+  /** Questions at load time, for a human at this terminal. */
+  loadPrompts?: LoadPrompts;
   /** Reports each component once it is loaded (for the terminal). */
   onLoaded?(component: ToolComponent, toolCount: number): void;
+}
+
+/** What a human at the terminal is asked when a component loads. */
+export interface LoadPrompts {
+  /** The stored grants belong to another signer: accept the new one (and keep the grants)? */
+  confirmSigner(facts: { component: string; identity: string; from: string; to: string }): Promise<boolean>;
+  /** Pick grants to give before it runs, from what its imports may ask for. */
+  preGrant(offer: PreGrantOffer): Promise<Capability[]>;
+}
+
+export interface PreGrantOffer {
+  component: string;
+  identity: string;
+  signer: string;
+  /** What its WIT imports let it ask for, in words. */
+  asks: string[];
+  suggestions: { capability: Capability; why: string }[];
+}
+
+/**
+ * Grants worth offering at load: the current directory for a component that imports the
+ * filesystem (read-only, or read-write). Network and environment are asked for when used: no
+ * sensible default host or key exists to offer.
+ */
+function preGrantOffer(
+  inspection: InspectResult,
+  permissions: ComponentPermissions,
+  cwd: string,
+): PreGrantOffer {
+  const suggestions: PreGrantOffer['suggestions'] = [];
+  if (inspection.asks.some((a) => a.interface.startsWith('wasi:filesystem/'))) {
+    for (const access of ['ro', 'rw'] as const) {
+      const capability: Capability = { kind: 'fs', path: cwd, access };
+      if (decide(permissions.grants(), capability) === 'ask') {
+        suggestions.push({
+          capability,
+          why: access === 'ro' ? 'read the current directory' : 'read and write it',
+        });
+      }
+    }
+  }
+  return {
+    component: permissions.name,
+    identity: permissions.identity,
+    signer: permissions.signer,
+    asks: [...new Set(inspection.asks.map((a) => a.capability))],
+    suggestions,
+  };
 }
 
 /** A served component: its runtime, and what `inspect` says of it, computed once at load. */
 export interface ServedComponent extends ToolComponent {
   trust?: StoredTrust;
+  permissions?: ComponentPermissions;
   inspection: InspectResult;
 }
 
@@ -45,9 +100,36 @@ export async function startToolComponent(
 ): Promise<ServedComponent> {
   const source = await loadComponentSource(context, input, options.pull);
   const inspection = inspectSource(source);
-  const grants = [...options.grants, ...(options.forComponent?.get(source.name) ?? [])];
+  const given = [...options.grants, ...(options.forComponent?.get(source.name) ?? [])];
+  let permissions = await options.permissions?.open(source, given);
+  const prompts = options.loadPrompts;
+  if (permissions && prompts) {
+    const stored = await listGrants(context, source.origin);
+    const pending = stored[0]?.pendingSigner;
+    if (
+      permissions.suspended &&
+      pending !== undefined &&
+      (await prompts.confirmSigner({
+        component: source.name,
+        identity: permissions.identity,
+        from: stored[0]?.signer ?? 'unknown',
+        to: pending,
+      }))
+    ) {
+      await confirmSigner(context, source.origin);
+      permissions = await options.permissions!.open(source, given);
+    }
+    const offer = preGrantOffer(inspection, permissions, process.cwd());
+    if (offer.suggestions.length > 0) {
+      for (const capability of await prompts.preGrant(offer)) {
+        await permissions.remember(capability, 'always', 'prompt', 'chosen at load');
+      }
+    }
+  }
+  const grants = permissions?.grants() ?? given;
   const runtime = await startComponent(context, source, {
-    grants,
+    grants: permissions ? [] : given,
+    ...(permissions ? { permissions } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.lifetime ? { lifetime: options.lifetime } : {}),
     ...(options.poolSize ? { poolSize: options.poolSize } : {}),
@@ -62,6 +144,7 @@ export async function startToolComponent(
     runtime,
     inspection,
     ...(source.trust ? { trust: source.trust } : {}),
+    ...(permissions ? { permissions } : {}),
     ...(options.tools ? { filter: options.tools } : {}),
   };
 }

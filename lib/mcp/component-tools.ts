@@ -7,6 +7,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { argumentsToGuest, fromGuest } from '../component/index.js';
 import { isWtoolsError } from '../core/index.js';
+import { elicitationApprovers } from './elicitation.js';
 import type { ToolCallContext, ToolDef, ToolProvider, ToolResult } from './provider.js';
 import {
   type DescribedTool,
@@ -91,6 +92,7 @@ export class ComponentTools<C extends ToolComponent = ToolComponent> implements 
     try {
       const result = await tool.component.runtime.call(tool.exportName, guestArgs, {
         signal: context.signal,
+        approvers: elicitationApprovers(context),
         ...(context.sessionId ? { sessionId: context.sessionId } : {}),
       });
       clearInterval(heartbeat);

@@ -12,3 +12,4 @@ export {
 export * from './component-tools.js';
 export * from './tool-catalog.js';
 export * from './tool-names.js';
+export * from './elicitation.js';

@@ -44,6 +44,26 @@ export interface ToolCallContext {
   progress(progress: number, total?: number, message?: string): void;
   /** Sends a log message to the client, honouring the level the client set with logging/setLevel. */
   log(level: ToolLogLevel, data: unknown, logger?: string): void;
+  /**
+   * Asks the client's user a flat form (MCP elicitation), tied to this call; present only when the
+   * client declared the elicitation capability.
+   */
+  elicit?(request: ElicitForm, signal: AbortSignal): Promise<ElicitAnswer>;
+}
+
+export interface ElicitForm {
+  message: string;
+  /** A flat object schema: string, number, boolean and enum properties only (MCP's rule). */
+  requestedSchema: {
+    type: 'object';
+    properties: Record<string, Record<string, unknown>>;
+    required?: string[];
+  };
+}
+
+export interface ElicitAnswer {
+  action: 'accept' | 'decline' | 'cancel';
+  content?: Record<string, unknown>;
 }
 
 export interface ToolProvider {

@@ -8,6 +8,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
+  ElicitResultSchema,
   ErrorCode,
   ListToolsRequestSchema,
   McpError,
@@ -15,7 +16,15 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult, LoggingLevel, RequestId, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { createLogger, describeError, isWtoolsError } from '../core/index.js';
-import type { ToolCallContext, ToolDef, ToolLogLevel, ToolProvider, ToolResult } from './provider.js';
+import type {
+  ElicitAnswer,
+  ElicitForm,
+  ToolCallContext,
+  ToolDef,
+  ToolLogLevel,
+  ToolProvider,
+  ToolResult,
+} from './provider.js';
 
 const log = createLogger('mcp');
 
@@ -166,6 +175,24 @@ export function createMcpServer(
           },
         });
       },
+      ...(server.getClientCapabilities()?.elicitation
+        ? {
+            elicit: async (form: ElicitForm, signal: AbortSignal): Promise<ElicitAnswer> => {
+              const result = await extra.sendRequest(
+                {
+                  method: 'elicitation/create',
+                  params: { message: form.message, requestedSchema: form.requestedSchema },
+                },
+                ElicitResultSchema,
+                { signal, timeout: 24 * 60 * 60 * 1000 }, // the broker's own deadline governs
+              );
+              return {
+                action: result.action,
+                ...(result.content ? { content: result.content as Record<string, unknown> } : {}),
+              };
+            },
+          }
+        : {}),
       log(level: ToolLogLevel, data, logger) {
         if (extra.signal.aborted) return;
         if (minLevel !== undefined && SEVERITY[level] < SEVERITY[minLevel]) return;

@@ -1,0 +1,124 @@
+/**
+ * Questions to the human at the terminal. They go to /dev/tty, never to stdin or stdout: in
+ * `wtools serve` those belong to the MCP client. Without a controlling terminal there is nobody here
+ * to ask, and the broker moves on to the next channel.
+ */
+import { openSync } from 'node:fs';
+import tty from 'node:tty';
+import { checkbox, confirm, select } from '@inquirer/prompts';
+import {
+  type Answer,
+  type Approver,
+  type Capability,
+  type LoadPrompts,
+  type PermissionRequest,
+  type PreGrantOffer,
+  formatCapability,
+} from '../lib/index.js';
+
+export interface Terminal {
+  input: tty.ReadStream;
+  output: tty.WriteStream;
+  close(): void;
+}
+
+/** The controlling terminal, or undefined when this process has none (started by an MCP client). */
+export function openTerminal(): Terminal | undefined {
+  let fd: number;
+  try {
+    fd = openSync('/dev/tty', 'r+');
+  } catch {
+    return undefined;
+  }
+  const input = new tty.ReadStream(fd);
+  const output = new tty.WriteStream(fd);
+  input.unref();
+  return {
+    input,
+    output,
+    close: () => {
+      input.destroy();
+      output.destroy();
+    },
+  };
+}
+
+export const ANSWER_CHOICES: { value: Answer; name: string }[] = [
+  { value: 'once', name: 'allow once' },
+  { value: 'session', name: 'allow until wtools stops' },
+  { value: 'always', name: 'allow always (stored)' },
+  { value: 'deny', name: 'deny' },
+  { value: 'never', name: 'deny always (stored)' },
+];
+
+/** One line a human can judge: who, signed by whom, wants what, and why. */
+export function describeRequest(request: PermissionRequest): string {
+  const who = request.requestedBy === 'model' ? 'the AI model asks for' : 'wants';
+  return (
+    `${request.component.name} (${request.component.identity}, signed ${request.component.signer}) ` +
+    `${who} ${formatCapability(request.capability)} — ${request.reason}`
+  );
+}
+
+export function permissionPrompt(request: PermissionRequest) {
+  return { message: describeRequest(request), choices: ANSWER_CHOICES, default: 'deny' as Answer };
+}
+
+/** Asks at this process's terminal; questions from several components wait their turn. */
+export function terminalApprover(terminal: Terminal): Approver {
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    name: 'terminal',
+    available: () => !terminal.input.destroyed,
+    ask(request, signal) {
+      const asked = queue.then(async () => {
+        if (signal.aborted) return undefined;
+        terminal.output.write('\x07'); // a bell: the question may arrive while the human looks elsewhere
+        try {
+          return await select<Answer>(permissionPrompt(request), {
+            input: terminal.input,
+            output: terminal.output,
+            signal,
+          });
+        } catch {
+          return undefined; // aborted (timed out or withdrawn), or the terminal went away
+        }
+      });
+      queue = asked.catch(() => undefined);
+      return asked;
+    },
+  };
+}
+
+/** The load-time questions of `wtools serve`, at this terminal. */
+export function terminalLoadPrompts(terminal: Terminal): LoadPrompts {
+  const context = { input: terminal.input, output: terminal.output };
+  return {
+    confirmSigner: (facts) =>
+      confirm(
+        {
+          message:
+            `${facts.component} (${facts.identity}) is now signed by ${facts.to}, not ${facts.from}. ` +
+            'Keep its stored grants for the new signer?',
+          default: false,
+        },
+        context,
+      ),
+    async preGrant(offer: PreGrantOffer) {
+      terminal.output.write(
+        `\n${offer.component} (${offer.identity})\n  signed: ${offer.signer}\n` +
+          `  may ask for: ${offer.asks.join('; ') || 'nothing beyond its own memory'}\n`,
+      );
+      return checkbox<Capability>(
+        {
+          message: 'Grant before it runs? (anything else is asked for when it reaches for it)',
+          choices: offer.suggestions.map((s) => ({
+            value: s.capability,
+            name: `${formatCapability(s.capability)}  (${s.why})`,
+          })),
+        },
+        context,
+      );
+    },
+  };
+}
