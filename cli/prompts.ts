@@ -5,7 +5,6 @@
  */
 import { openSync } from 'node:fs';
 import tty from 'node:tty';
-import { checkbox, confirm, select } from '@inquirer/prompts';
 import {
   type Answer,
   type Approver,
@@ -21,6 +20,9 @@ export interface Terminal {
   output: tty.WriteStream;
   close(): void;
 }
+
+/** Loaded when a question is asked: every other command would pay ~100 ms of start-up for it. */
+const inquirer = () => import('@inquirer/prompts');
 
 /** The controlling terminal, or undefined when this process has none (started by an MCP client). */
 export function openTerminal(): Terminal | undefined {
@@ -75,6 +77,7 @@ export function terminalApprover(terminal: Terminal): Approver {
         if (signal.aborted) return undefined;
         terminal.output.write('\x07'); // a bell: the question may arrive while the human looks elsewhere
         try {
+          const { select } = await inquirer();
           return await select<Answer>(permissionPrompt(request), {
             input: terminal.input,
             output: terminal.output,
@@ -94,8 +97,8 @@ export function terminalApprover(terminal: Terminal): Approver {
 export function terminalLoadPrompts(terminal: Terminal): LoadPrompts {
   const context = { input: terminal.input, output: terminal.output };
   return {
-    confirmSigner: (facts) =>
-      confirm(
+    confirmSigner: async (facts) =>
+      (await inquirer()).confirm(
         {
           message:
             `${facts.component} (${facts.identity}) is now signed by ${facts.to}, not ${facts.from}. ` +
@@ -109,7 +112,7 @@ export function terminalLoadPrompts(terminal: Terminal): LoadPrompts {
         `\n${offer.component} (${offer.identity})\n  signed: ${offer.signer}\n` +
           `  may ask for: ${offer.asks.join('; ') || 'nothing beyond its own memory'}\n`,
       );
-      return checkbox<Capability>(
+      return (await inquirer()).checkbox<Capability>(
         {
           message: 'Grant before it runs? (anything else is asked for when it reaches for it)',
           choices: offer.suggestions.map((s) => ({

@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { select } from '@inquirer/prompts';
 import {
   type Answer,
   type PendingApproval,
@@ -22,6 +21,7 @@ export const approvalsCommand = {
     if (!process.stdin.isTTY) {
       throw new WtoolsError('USAGE', 'wtools approvals asks questions: run it in a terminal');
     }
+    const { select } = await import('@inquirer/prompts');
     const c = colors(argv);
     const context = contextFor(argv);
     const pending: PendingApproval[] = [];
