@@ -8,7 +8,6 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ComponentError, type Digest, describeError, digestHex, pathExists } from '../core/index.js';
-import { readComponentNames } from './binary.js';
 
 export interface TranspiledComponent {
   /** Folder holding the glue (component.js), its package.json and the core modules. */
@@ -16,8 +15,6 @@ export interface TranspiledComponent {
   entry: string;
   /** Core module file names the glue asks for, in the order jco wrote them. */
   coreModules: string[];
-  imports: string[];
-  exports: string[];
   /** Whether this call found the result in the cache. */
   cached: boolean;
 }
@@ -26,8 +23,6 @@ interface CacheMeta {
   format: number;
   jco: string;
   coreModules: string[];
-  imports: string[];
-  exports: string[];
   loggerPatched: boolean;
 }
 
@@ -80,9 +75,7 @@ export async function transpileCached(
   const hit = await readCache(dir);
   if (hit) return { ...hit, cached: true };
 
-  const names = readComponentNames(bytes);
   let files: Record<string, Uint8Array>;
-  let exportsList: [string, string][];
   try {
     const { transpile } = await import('@bytecodealliance/jco');
     const output = await transpile(bytes, {
@@ -96,7 +89,6 @@ export async function transpileCached(
       minify: true,
     });
     files = output.files;
-    exportsList = output.exports;
   } catch (err) {
     throw new ComponentError('TRANSPILE_FAILED', `jco could not transpile ${name}: ${describeError(err)}`, {
       cause: err,
@@ -116,8 +108,6 @@ export async function transpileCached(
     format: CACHE_FORMAT,
     jco: transpilerVersion(),
     coreModules,
-    imports: names.imports,
-    exports: exportsList.map(([n]) => n),
     loggerPatched: patched !== source,
   };
 
@@ -138,7 +128,7 @@ export async function transpileCached(
   } finally {
     await rm(staging, { recursive: true, force: true });
   }
-  return { dir, entry: path.join(dir, ENTRY), ...pick(meta), cached: false };
+  return { dir, entry: path.join(dir, ENTRY), coreModules, cached: false };
 }
 
 async function readCache(dir: string): Promise<Omit<TranspiledComponent, 'cached'> | undefined> {
@@ -149,9 +139,5 @@ async function readCache(dir: string): Promise<Omit<TranspiledComponent, 'cached
     return undefined;
   }
   if (meta.format !== CACHE_FORMAT) return undefined;
-  return { dir, entry: path.join(dir, ENTRY), ...pick(meta) };
-}
-
-function pick(meta: CacheMeta): Pick<TranspiledComponent, 'coreModules' | 'imports' | 'exports'> {
-  return { coreModules: meta.coreModules, imports: meta.imports, exports: meta.exports };
+  return { dir, entry: path.join(dir, ENTRY), coreModules: meta.coreModules };
 }
