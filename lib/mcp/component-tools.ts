@@ -5,28 +5,45 @@
  * never a protocol error and never the server's end.
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import { argumentsToGuest, fromGuest } from '../component/index.js';
+import { type WitFunction, argumentsToGuest, fromGuest } from '../component/index.js';
 import { isWtoolsError } from '../core/index.js';
 import { elicitationApprovers } from './elicitation.js';
 import type { ToolCallContext, ToolDef, ToolProvider, ToolResult } from './provider.js';
-import {
-  type DescribedTool,
-  type SkippedFunction,
-  type ToolComponent,
-  describeTools,
-} from './tool-catalog.js';
+import { type DescribedTool, type ToolComponent, describeTools } from './tool-catalog.js';
 
 interface Tool<C extends ToolComponent> extends DescribedTool<C> {
   validate: ValidateFunction;
 }
 
 const ajv = new Ajv2020({ strict: true, allErrors: true });
+/**
+ * One compiled validator per WIT function, kept as long as its component's world is: the tool list
+ * is rebuilt on every load and unload, and ajv would otherwise compile (and keep) a copy each time.
+ */
+const validators = new WeakMap<WitFunction, ValidateFunction>();
+
+function validatorFor(tool: DescribedTool): ValidateFunction {
+  let validate = validators.get(tool.fn);
+  if (!validate) {
+    validate = ajv.compile(tool.def.inputSchema);
+    validators.set(tool.fn, validate);
+  }
+  return validate;
+}
+
+/** The problems ajv finds with `args` for `validate`, one `path: message (keyword)` each. */
+function problems(validate: ValidateFunction): string[] {
+  return (validate.errors ?? []).map(
+    (e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'} (${e.keyword})`,
+  );
+}
+
+const otherValidators = new WeakMap<object, ValidateFunction>();
 const PROGRESS_INTERVAL_MS = 1000;
 
 export class ComponentTools<C extends ToolComponent = ToolComponent> implements ToolProvider {
   readonly #components: C[] = [];
   #tools = new Map<string, Tool<C>>();
-  #skipped: SkippedFunction[] = [];
   readonly #listeners = new Set<() => void>();
 
   add(component: C): void {
@@ -47,14 +64,35 @@ export class ComponentTools<C extends ToolComponent = ToolComponent> implements 
     return this.#components;
   }
 
-  skipped(): readonly SkippedFunction[] {
-    return this.#skipped;
+  /**
+   * Checks arguments of a tool that is not a component's (the built-in ones) with the same validator
+   * rules; undefined when valid, else the problems. Each schema object is compiled once.
+   */
+  checkArguments(schema: Record<string, unknown>, args: unknown): string[] | undefined {
+    let validate = otherValidators.get(schema);
+    if (!validate) {
+      validate = ajv.compile(schema);
+      otherValidators.set(schema, validate);
+    }
+    return validate(args) ? undefined : problems(validate);
+  }
+
+  /** Swaps a component for a fresh one of the same name (a restarted runtime), in one rebuild. */
+  replace(old: C, fresh: C): void {
+    const index = this.#components.indexOf(old);
+    if (index < 0) throw new Error(`${old.name} is not loaded`);
+    this.#components[index] = fresh;
+    this.#rebuild();
+  }
+
+  /** The tools of one component, by the component they came from (not by name prefix). */
+  toolsOf(component: C): ToolDef[] {
+    return [...this.#tools.values()].filter((t) => t.component === component).map((t) => t.def);
   }
 
   #rebuild(): void {
-    const { tools, skipped } = describeTools(this.#components);
-    this.#tools = new Map(tools.map((t) => [t.def.name, { ...t, validate: ajv.compile(t.def.inputSchema) }]));
-    this.#skipped = skipped;
+    const { tools } = describeTools(this.#components);
+    this.#tools = new Map(tools.map((t) => [t.def.name, { ...t, validate: validatorFor(t) }]));
     for (const listener of this.#listeners) listener();
   }
 
@@ -71,10 +109,10 @@ export class ComponentTools<C extends ToolComponent = ToolComponent> implements 
     const tool = this.#tools.get(name);
     if (!tool) return errorResult('NO_SUCH_TOOL', `no tool named ${name}`);
     if (!tool.validate(args)) {
-      const problems = (tool.validate.errors ?? []).map(
-        (e) => `${e.instancePath || '/'}: ${e.message ?? 'invalid'} (${e.keyword})`,
+      return errorResult(
+        'INVALID_ARGUMENT',
+        `invalid arguments for ${name}: ${problems(tool.validate).join('; ')}`,
       );
-      return errorResult('INVALID_ARGUMENT', `invalid arguments for ${name}: ${problems.join('; ')}`);
     }
     let guestArgs: unknown[];
     try {

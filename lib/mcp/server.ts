@@ -16,6 +16,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { CallToolResult, LoggingLevel, RequestId, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { createLogger, describeError, isWtoolsError } from '../core/index.js';
+import { TOOL_NAME } from './tool-names.js';
 import type {
   ElicitAnswer,
   ElicitForm,
@@ -52,9 +53,6 @@ export interface McpServerOptions {
   onCallCancelled?: (requestId: RequestId) => void;
 }
 
-/** Tool names clients accept (MCP 2025-11-25). */
-const TOOL_NAME = /^[A-Za-z0-9._-]{1,128}$/;
-
 /** RFC 5424 severities in the order MCP uses, lowest first. */
 const SEVERITY: Record<LoggingLevel, number> = {
   debug: 0,
@@ -67,22 +65,24 @@ const SEVERITY: Record<LoggingLevel, number> = {
   emergency: 7,
 };
 
+/** Why clients would reject a tool (MCP 2025-11-25), or undefined. */
+function problemWith(tool: ToolDef): string | undefined {
+  if (!TOOL_NAME.test(tool.name)) return `its name does not match ${TOOL_NAME.source}`;
+  if (tool.inputSchema['type'] !== 'object') return 'its inputSchema is not type "object"';
+  if (tool.outputSchema !== undefined && tool.outputSchema['type'] !== 'object') {
+    return 'its outputSchema is not type "object"';
+  }
+  return undefined;
+}
+
 /** Tools that clients would reject (bad name, non-object schema) are left out of the list, with a warning. */
-function usableTools(tools: readonly ToolDef[], warn = true): Tool[] {
+function usableTools(tools: readonly ToolDef[]): Tool[] {
   const out: Tool[] = [];
   const seen = new Set<string>();
   for (const tool of tools) {
-    const problem = !TOOL_NAME.test(tool.name)
-      ? `its name does not match ${TOOL_NAME.source}`
-      : tool.inputSchema['type'] !== 'object'
-        ? 'its inputSchema is not type "object"'
-        : tool.outputSchema !== undefined && tool.outputSchema['type'] !== 'object'
-          ? 'its outputSchema is not type "object"'
-          : seen.has(tool.name)
-            ? 'another tool has the same name'
-            : undefined;
+    const problem = problemWith(tool) ?? (seen.has(tool.name) ? 'another tool has the same name' : undefined);
     if (problem !== undefined) {
-      if (warn) log.warn(`tool ${JSON.stringify(tool.name)} is not listed: ${problem}`);
+      log.warn(`tool ${JSON.stringify(tool.name)} is not listed: ${problem}`);
       continue;
     }
     seen.add(tool.name);
@@ -145,7 +145,9 @@ export function createMcpServer(
     const { name } = request.params;
     const args = request.params.arguments ?? {};
     const sessionId = extra.sessionId;
-    if (!usableTools(provider.listTools(sessionId), false).some((tool) => tool.name === name)) {
+    // Callable is what tools/list would list: the first tool of that name, if clients accept it.
+    const tool = provider.listTools(sessionId).find((t) => t.name === name);
+    if (!tool || problemWith(tool) !== undefined) {
       throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${JSON.stringify(name)}`);
     }
 
