@@ -6,13 +6,17 @@
  */
 import { allowsAccess, formatCapability, GRANT_SYNTAX, parseCapability } from '../grants/index.js';
 import { elicitationApprovers } from '../mcp/elicitation.js';
-import { isWtoolsError } from '../core/index.js';
 import type { ComponentTools, ToolCallContext, ToolDef, ToolProvider, ToolResult } from '../mcp/index.js';
 import { parseReference } from '../oci/index.js';
 import { appendAudit } from '../store/index.js';
 import { describeSigner } from './verify.js';
 import type { WtoolsContext } from './context.js';
-import { type ServeOptions, type ServedComponent, startToolComponent } from './serve.js';
+import {
+  type ServeOptions,
+  type ServedComponent,
+  restartToolComponent,
+  startToolComponent,
+} from './serve.js';
 
 const obj = (properties: Record<string, unknown>, required: string[] = []): Record<string, unknown> => ({
   type: 'object',
@@ -21,17 +25,20 @@ const obj = (properties: Record<string, unknown>, required: string[] = []): Reco
   additionalProperties: false,
 });
 
+/** A required string argument: empty is refused like missing. */
+const text = { type: 'string', minLength: 1 };
+
 const BUILTINS: ToolDef[] = [
   {
     name: 'load-component',
     description:
       'Load a WebAssembly component from an OCI reference and offer its exports as tools. It is verified against the trust policy first (unsigned or untrusted components are refused) and starts with no permissions.',
-    inputSchema: obj({ ref: { type: 'string', description: 'REGISTRY/REPOSITORY[:TAG][@DIGEST]' } }, ['ref']),
+    inputSchema: obj({ ref: { ...text, description: 'REGISTRY/REPOSITORY[:TAG][@DIGEST]' } }, ['ref']),
   },
   {
     name: 'unload-component',
     description: 'Stop a loaded component and remove its tools.',
-    inputSchema: obj({ name: { type: 'string' } }, ['name']),
+    inputSchema: obj({ name: text }, ['name']),
   },
   {
     name: 'list-components',
@@ -42,29 +49,30 @@ const BUILTINS: ToolDef[] = [
   {
     name: 'inspect-component',
     description: 'A loaded component’s WIT world, what it may ask for, and its tools.',
-    inputSchema: obj({ name: { type: 'string' } }, ['name']),
+    inputSchema: obj({ name: text }, ['name']),
     annotations: { readOnlyHint: true },
   },
   {
     name: 'list-permissions',
     description:
       'What each loaded component is allowed to touch (files, HTTP origins, environment keys, sockets).',
-    inputSchema: obj({ component: { type: 'string' } }),
+    inputSchema: obj({ component: text }),
     annotations: { readOnlyHint: true },
   },
   {
     name: 'request-permission',
     description: `Ask the human for a permission a component needs. You cannot grant it yourself; the human decides. Capability syntax: ${GRANT_SYNTAX}`,
-    inputSchema: obj(
-      { component: { type: 'string' }, capability: { type: 'string' }, reason: { type: 'string' } },
-      ['component', 'capability', 'reason'],
-    ),
+    inputSchema: obj({ component: text, capability: text, reason: text }, [
+      'component',
+      'capability',
+      'reason',
+    ]),
   },
   {
     name: 'search-components',
     description:
       'List repositories of a registry (catalog API, where it is offered) matching a query, with their tags.',
-    inputSchema: obj({ registry: { type: 'string' }, query: { type: 'string' } }, ['registry']),
+    inputSchema: obj({ registry: text, query: { type: 'string' } }, ['registry']),
     annotations: { readOnlyHint: true, openWorldHint: true },
   },
 ];
@@ -98,26 +106,18 @@ export class ServeTools implements ToolProvider {
 
   async callTool(name: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolResult> {
     if (!this.options.builtins || name.includes('.')) return this.components.callTool(name, args, context);
-    try {
-      return await this.#builtin(name, args, context);
-    } catch (err) {
-      return failed(isWtoolsError(err) ? `${err.code}: ${err.message}` : String(err));
-    }
+    // Checked like component arguments (ajv, same rules): an unknown key is refused, not ignored.
+    // What the built-ins throw becomes an isError result in the server, as for any tool.
+    const schema = BUILTINS.find((b) => b.name === name)?.inputSchema;
+    if (!schema) return failed(`no tool named ${name}`);
+    const problems = this.components.checkArguments(schema, args);
+    if (problems) return failed(`INVALID_ARGUMENT: invalid arguments for ${name}: ${problems.join('; ')}`);
+    return this.#builtin(name, args, context);
   }
 
   async #builtin(name: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolResult> {
-    // Built-in arguments are checked like component ones: an unknown key is refused, not ignored.
-    const known = BUILTINS.find((b) => b.name === name)?.inputSchema.properties as
-      Record<string, unknown> | undefined;
-    const unknown = Object.keys(args).filter((key) => !known || !(key in known));
-    if (unknown.length > 0) {
-      return failed(`INVALID_ARGUMENT: ${name} takes no argument named ${unknown.join(', ')}`);
-    }
-    const text = (key: string): string => {
-      const value = args[key];
-      if (typeof value !== 'string' || value === '') throw new Error(`${key} must be a non-empty string`);
-      return value;
-    };
+    const text = (key: string): string => args[key] as string; // validated against the schema
+
     const find = (component: string) => {
       const found = this.components.components().find((c) => c.name === component);
       if (!found) {
@@ -150,10 +150,7 @@ export class ServeTools implements ToolProvider {
         return ok({
           name: component.name,
           origin: component.origin,
-          tools: this.components
-            .listTools()
-            .filter((t) => t.name.startsWith(`${component.name}.`))
-            .map((t) => t.name),
+          tools: this.components.toolsOf(component).map((t) => t.name),
         });
       }
       case 'unload-component': {
@@ -168,7 +165,7 @@ export class ServeTools implements ToolProvider {
             origin: c.origin,
             digest: c.digest,
             ...(c.trust?.signer ? { signer: describeSigner(c.trust.signer) } : {}),
-            tools: this.components.listTools().filter((t) => t.name.startsWith(`${c.name}.`)).length,
+            tools: this.components.toolsOf(c).length,
           })),
         });
       case 'inspect-component': {
@@ -239,20 +236,9 @@ export class ServeTools implements ToolProvider {
     }
   }
 
-  /**
-   * Starts a fresh runtime of a component with its current grants (stored, command-line and this
-   * session's) and swaps it in; calls in flight finish on the old one, which then closes.
-   */
   async #restart(component: ServedComponent): Promise<void> {
-    const grants = component.permissions?.grants() ?? component.grants;
-    const { loadPrompts: _asked, ...options } = this.options; // the human answered already
-    const fresh = await startToolComponent(this.context, component.origin, {
-      ...options,
-      grants,
-      forComponent: new Map(),
-    });
-    this.components.remove(component.name);
-    this.components.add({ ...fresh, name: component.name });
+    const fresh = await restartToolComponent(this.context, component, this.options);
+    this.components.replace(component, fresh);
     await component.runtime.close();
   }
 }

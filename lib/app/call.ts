@@ -3,7 +3,7 @@
  * refused when it imports what the runtime cannot provide, transpiled once per digest, and started
  * in the sandboxed runtime with exactly the grants given.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ComponentError, type Digest, WtoolsError, sha256 } from '../core/index.js';
 import {
@@ -24,6 +24,7 @@ import {
 import type { WtoolsContext } from './context.js';
 import { type PullOptions, pull, readPulledComponent } from './pull.js';
 import type { StoredTrust } from './trust-record.js';
+import { isComponentFile } from './component-input.js';
 import type { ComponentPermissions, PermissionCenter } from './permissions.js';
 
 export interface ComponentSource {
@@ -37,22 +38,12 @@ export interface ComponentSource {
   trust?: StoredTrust;
 }
 
-/** A path that exists on disk is a file; anything else is a reference. `./x` and `/x` are always files. */
-async function isFile(input: string): Promise<boolean> {
-  if (/^(\.{0,2}\/|~\/)/.test(input) || input.endsWith('.wasm')) return true;
-  try {
-    return (await stat(input)).isFile();
-  } catch {
-    return false;
-  }
-}
-
 export async function loadComponentSource(
   context: WtoolsContext,
   input: string,
   pullOptions: PullOptions = {},
 ): Promise<ComponentSource> {
-  if (await isFile(input)) {
+  if (await isComponentFile(input)) {
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await readFile(input));
@@ -100,8 +91,10 @@ function componentName(raw: string): string {
 export async function prepareComponent(
   context: WtoolsContext,
   source: ComponentSource,
+  /** The imports, when the caller has read them already (serve's inspection has). */
+  imports: readonly string[] = readComponentNames(source.bytes).imports,
 ): Promise<TranspiledComponent> {
-  checkImports(readComponentNames(source.bytes).imports, source.origin);
+  checkImports(imports, source.origin);
   return transpileCached(source.bytes, source.digest, context.paths.cache, source.origin);
 }
 
@@ -120,11 +113,20 @@ export async function startComponent(
   source: ComponentSource,
   options: StartOptions,
 ): Promise<ComponentRuntime> {
-  const transpiled = await prepareComponent(context, source);
+  return startRuntime(context, source.name, await prepareComponent(context, source), options);
+}
+
+/** Starts a runtime of an already prepared (checked and transpiled) component. */
+export function startRuntime(
+  context: WtoolsContext,
+  name: string,
+  transpiled: TranspiledComponent,
+  options: StartOptions,
+): Promise<ComponentRuntime> {
   const permissions = options.permissions;
   const limits = { ...permissions?.limits(), ...options.limits };
   return ComponentRuntime.load({
-    name: source.name,
+    name,
     transpiled,
     grants: [...(permissions?.grants() ?? []), ...options.grants],
     env: context.options.env ?? process.env,

@@ -16,13 +16,14 @@ import {
   type StoredGrant,
   entryFor,
   formatCapability,
+  formatLimits,
   parseGrantText,
   putGrant,
   removeGrant,
 } from '../grants/index.js';
 import { type AuditEntry, appendAudit, readAudit } from '../store/index.js';
 import type { WtoolsContext } from './context.js';
-import { identityOf, openGrantStore } from './permissions.js';
+import { identityOfInput, openGrantStore } from './permissions.js';
 
 export interface GrantChange {
   identity: string;
@@ -31,14 +32,8 @@ export interface GrantChange {
   revision: number;
 }
 
-const LIMIT_TEXT: Record<keyof Limits, (value: number) => string> = {
-  memoryMiB: (v) => `memory:${v}MiB`,
-  timeoutMs: (v) => `timeout:${v}ms`,
-  outputBytes: (v) => `output:${v}`,
-};
-
 function limitTexts(limits: Partial<Limits>): string[] {
-  return Object.entries(limits).map(([key, value]) => LIMIT_TEXT[key as keyof Limits](value));
+  return formatLimits(limits).map(([name, value]) => `${name}:${value}`);
 }
 
 /** Stores "always" allows (or, with `deny`, "never" refusals) for a component. */
@@ -48,7 +43,7 @@ export async function grant(
   texts: readonly string[],
   options: { deny?: boolean; by?: string; reason?: string } = {},
 ): Promise<GrantChange> {
-  const identity = identityOf(component);
+  const identity = await identityOfInput(component);
   const parsed = texts.map((text) => parseGrantText(text)); // every one checked before anything is written
   if (parsed.length === 0)
     throw new GrantError('USAGE', `nothing to grant: expected capabilities after ${component}`);
@@ -91,7 +86,7 @@ export async function revoke(
   texts: readonly string[],
   options: { all?: boolean } = {},
 ): Promise<GrantChange> {
-  const identity = identityOf(component);
+  const identity = await identityOfInput(component);
   const parsed = texts.map((text) => parseGrantText(text));
   if (!options.all && parsed.length === 0) {
     throw new GrantError('USAGE', `nothing to revoke: expected capabilities after ${component}, or --all`);
@@ -138,7 +133,7 @@ export async function confirmSigner(
   context: WtoolsContext,
   component: string,
 ): Promise<{ identity: string; signer: string }> {
-  const identity = identityOf(component);
+  const identity = await identityOfInput(component);
   let confirmed: { from?: string; to: string } | undefined;
   await openGrantStore(context).update((s) => {
     const entry = s.components[identity];
@@ -164,7 +159,7 @@ export interface GrantListing {
 
 export async function listGrants(context: WtoolsContext, component?: string): Promise<GrantListing[]> {
   const state: GrantFile = await openGrantStore(context).read();
-  const wanted = component === undefined ? undefined : identityOf(component);
+  const wanted = component === undefined ? undefined : await identityOfInput(component);
   return Object.entries(state.components)
     .filter(([identity]) => wanted === undefined || identity === wanted)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -199,7 +194,7 @@ export async function importPolicy(
     });
   }
   const policy = parseGrantPolicy(text, file, path.dirname(path.resolve(file)));
-  const identity = identityOf(component);
+  const identity = await identityOfInput(component);
   const by = `policy:${path.basename(file)}`;
   const at = new Date().toISOString();
   const changed: string[] = [];
@@ -240,7 +235,7 @@ export async function exportPolicy(
   component: string,
   format: PolicyFormat,
 ): Promise<{ text: string; skipped: string[] }> {
-  const identity = identityOf(component);
+  const identity = await identityOfInput(component);
   const entry = (await openGrantStore(context).read()).components[identity];
   if (!entry) throw new GrantError('NOT_FOUND', `${identity} holds no grants; see \`wtools grants\``);
   const pick = (effect: 'allow' | 'deny') =>

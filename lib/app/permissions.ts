@@ -30,6 +30,7 @@ import { parseReference } from '../oci/index.js';
 import { appendAudit } from '../store/index.js';
 import type { WtoolsContext } from './context.js';
 import type { StoredTrust } from './trust-record.js';
+import { isComponentFile } from './component-input.js';
 
 const log = createLogger('grants');
 
@@ -46,16 +47,20 @@ export function openGrantStore(context: WtoolsContext): GrantStore {
 }
 
 /**
- * What grants are stored against: `REGISTRY/REPOSITORY` for a pulled component (any tag or digest of
- * it), `oci:PATH/REPO…` for a layout, `file:/abs/path` for a local file.
+ * What grants are stored against, from a load's origin (an absolute file path or a pinned
+ * reference): `REGISTRY/REPOSITORY` for a pulled component (any tag or digest of it),
+ * `oci:PATH` for a layout, `file:/abs/path` for a local file.
  */
-export function identityOf(input: string): string {
-  if (input.startsWith('file:')) return input;
-  if (path.isAbsolute(input) || /^\.{1,2}\//.test(input) || input.endsWith('.wasm')) {
-    return `file:${path.resolve(input)}`;
-  }
-  const ref = parseReference(input);
+export function identityOf(origin: string): string {
+  if (path.isAbsolute(origin)) return `file:${origin}`;
+  const ref = parseReference(origin);
   return ref.kind === 'layout' ? `oci:${path.resolve(ref.path)}` : `${ref.registry}/${ref.repository}`;
+}
+
+/** The identity of what a human typed: a file exactly when loading it would read a file. */
+export async function identityOfInput(input: string): Promise<string> {
+  if (input.startsWith('file:')) return input;
+  return identityOf((await isComponentFile(input)) ? path.resolve(input) : input);
 }
 
 /** A stable label for who signed: what grants are bound to. */
@@ -122,7 +127,7 @@ export class PermissionCenter {
         if (e.signer !== undefined) return false;
         e.signer = signer;
       });
-      await this.#audit('signer-bound', identity, source.digest, { signer });
+      await this.audit('signer-bound', identity, source.digest, { signer });
     } else if (entry?.signer !== undefined && entry.signer !== signer) {
       if (entry.pendingSigner?.signer !== signer) {
         state = await this.store.update((s) => {
@@ -132,7 +137,7 @@ export class PermissionCenter {
             seen: new Date().toISOString(),
           };
         });
-        await this.#audit('signer-changed', identity, source.digest, { from: entry.signer, to: signer });
+        await this.audit('signer-changed', identity, source.digest, { from: entry.signer, to: signer });
       }
       log.warn(
         `${identity} is now signed by ${signer}, not ${entry.signer}: its ${entry.grants.length} stored ` +
@@ -149,18 +154,8 @@ export class PermissionCenter {
     });
   }
 
-  async #audit(
-    event: string,
-    subject: string,
-    digest: string,
-    detail: Record<string, unknown>,
-  ): Promise<void> {
-    await appendAudit(this.context.paths, { event, subject, digest, detail });
-  }
-
-  /** @internal */
   audit(event: string, subject: string, digest: string, detail: Record<string, unknown>): Promise<void> {
-    return this.#audit(event, subject, digest, detail);
+    return appendAudit(this.context.paths, { event, subject, digest, detail });
   }
 }
 
@@ -178,6 +173,8 @@ export class ComponentPermissions {
   readonly identity: string;
   readonly signer: string;
   readonly digest: string;
+  /** The signer the stored grants belong to, when one is bound. */
+  readonly boundSigner: string | undefined;
   /** True when stored grants exist but belong to another signer. */
   readonly suspended: boolean;
   readonly #center: PermissionCenter;
@@ -194,6 +191,7 @@ export class ComponentPermissions {
     this.digest = facts.digest;
     this.#extra = facts.extraGrants;
     this.#stored = storedGrants(facts.entry, facts.signer);
+    this.boundSigner = facts.entry?.signer;
     this.suspended = facts.entry !== undefined && this.#stored.length === 0 && facts.entry.grants.length > 0;
     this.#limits = this.suspended ? {} : (facts.entry?.limits ?? {});
   }

@@ -4,14 +4,21 @@
  * HTTP until the signal aborts.
  */
 import { type Capability, type Grant, type Limits, decide } from '../grants/index.js';
-import { confirmSigner, listGrants } from './grant-commands.js';
+import { confirmSigner } from './grant-commands.js';
 // The MCP SDK and the schema validator are loaded only when serving: every other command would
 // pay ~150 ms of start-up for them.
 import type { ComponentTools, HttpServerHandle, ToolComponent, ToolProvider } from '../mcp/index.js';
 import { type DenialEvent, type InstanceLifetime, keepSpareWorker } from '../runtime/index.js';
-import { loadComponentSource, startComponent } from './call.js';
+import {
+  type ComponentSource,
+  type StartOptions,
+  loadComponentSource,
+  prepareComponent,
+  startRuntime,
+} from './call.js';
 import { type InspectResult, inspectSource } from './inspect.js';
 import type { StoredTrust } from './trust-record.js';
+import type { TranspiledComponent } from '../component/index.js';
 import type { WtoolsContext } from './context.js';
 import type { PullOptions } from './pull.js';
 import type { ComponentPermissions, PermissionCenter } from './permissions.js';
@@ -88,8 +95,20 @@ function preGrantOffer(
 /** A served component: its runtime, and what `inspect` says of it, computed once at load. */
 export interface ServedComponent extends ToolComponent {
   trust?: StoredTrust;
+  /** The checked, transpiled component: what a restart starts again. */
+  transpiled: TranspiledComponent;
   permissions?: ComponentPermissions;
   inspection: InspectResult;
+}
+
+/** The runtime settings of `serve` that every component of it starts with. */
+function runtimeSettings(options: ServeOptions): Omit<StartOptions, 'grants' | 'permissions'> {
+  return {
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.lifetime ? { lifetime: options.lifetime } : {}),
+    ...(options.poolSize ? { poolSize: options.poolSize } : {}),
+    ...(options.onDenied ? { onDenied: options.onDenied } : {}),
+  };
 }
 
 /** Loads one input through the trust policy and starts it with its grants. */
@@ -100,53 +119,82 @@ export async function startToolComponent(
 ): Promise<ServedComponent> {
   const source = await loadComponentSource(context, input, options.pull);
   const inspection = inspectSource(source);
+  // Refused imports end here, before anyone is asked anything about the component.
+  const transpiled = await prepareComponent(context, source, inspection.world.imports);
   const given = [...options.grants, ...(options.forComponent?.get(source.name) ?? [])];
   let permissions = await options.permissions?.open(source, given);
-  const prompts = options.loadPrompts;
-  if (permissions && prompts) {
-    const stored = await listGrants(context, source.origin);
-    const pending = stored[0]?.pendingSigner;
-    if (
-      permissions.suspended &&
-      pending !== undefined &&
-      (await prompts.confirmSigner({
-        component: source.name,
-        identity: permissions.identity,
-        from: stored[0]?.signer ?? 'unknown',
-        to: pending,
-      }))
-    ) {
-      await confirmSigner(context, source.origin);
-      permissions = await options.permissions!.open(source, given);
-    }
-    const offer = preGrantOffer(inspection, permissions, process.cwd());
-    if (offer.suggestions.length > 0) {
-      for (const capability of await prompts.preGrant(offer)) {
-        await permissions.remember(capability, 'always', 'prompt', 'chosen at load');
-      }
-    }
+  if (permissions && options.loadPrompts) {
+    permissions = await askAtLoad(context, source, inspection, permissions, given, options);
   }
-  const grants = permissions?.grants() ?? given;
-  const runtime = await startComponent(context, source, {
+  const runtime = await startRuntime(context, source.name, transpiled, {
     grants: permissions ? [] : given,
     ...(permissions ? { permissions } : {}),
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.lifetime ? { lifetime: options.lifetime } : {}),
-    ...(options.poolSize ? { poolSize: options.poolSize } : {}),
-    ...(options.onDenied ? { onDenied: options.onDenied } : {}),
+    ...runtimeSettings(options),
   });
   return {
     name: source.name,
     digest: source.digest,
     origin: source.origin,
     world: inspection.world,
-    grants,
+    grants: permissions?.grants() ?? given,
     runtime,
     inspection,
+    transpiled,
     ...(source.trust ? { trust: source.trust } : {}),
     ...(permissions ? { permissions } : {}),
     ...(options.tools ? { filter: options.tools } : {}),
   };
+}
+
+/** The load-time questions: keep grants for a new signer? grant the current directory? */
+async function askAtLoad(
+  context: WtoolsContext,
+  source: ComponentSource,
+  inspection: InspectResult,
+  opened: ComponentPermissions,
+  given: readonly Grant[],
+  options: ServeOptions,
+): Promise<ComponentPermissions> {
+  const prompts = options.loadPrompts!;
+  let permissions = opened;
+  if (
+    permissions.suspended &&
+    (await prompts.confirmSigner({
+      component: source.name,
+      identity: permissions.identity,
+      from: permissions.boundSigner ?? 'unknown',
+      to: permissions.signer,
+    }))
+  ) {
+    await confirmSigner(context, source.origin);
+    permissions = await options.permissions!.open(source, given);
+  }
+  const offer = preGrantOffer(inspection, permissions, process.cwd());
+  if (offer.suggestions.length > 0) {
+    for (const capability of await prompts.preGrant(offer)) {
+      await permissions.remember(capability, 'always', 'prompt', 'chosen at load');
+    }
+  }
+  return permissions;
+}
+
+/**
+ * A fresh runtime of a served component with its grants as they are now (a human just allowed a
+ * directory or an environment key, which an instance gets only when it starts). Nothing is loaded,
+ * checked or asked again: the component is the one already verified and transpiled.
+ */
+export async function restartToolComponent(
+  context: WtoolsContext,
+  component: ServedComponent,
+  options: ServeOptions,
+): Promise<ServedComponent> {
+  const permissions = component.permissions;
+  const runtime = await startRuntime(context, component.name, component.transpiled, {
+    grants: permissions ? [] : component.grants,
+    ...(permissions ? { permissions } : {}),
+    ...runtimeSettings(options),
+  });
+  return { ...component, runtime, grants: permissions?.grants() ?? component.grants };
 }
 
 /** Loads every input; on any failure, what was started is closed and the error stands. */
@@ -161,10 +209,7 @@ export async function loadTools(
     for (const input of options.inputs) {
       const component = await startToolComponent(context, input, options);
       provider.add(component);
-      options.onLoaded?.(
-        component,
-        provider.listTools().filter((t) => t.name.startsWith(`${component.name}.`)).length,
-      );
+      options.onLoaded?.(component, provider.toolsOf(component).length);
     }
   } catch (err) {
     await closeTools(provider);

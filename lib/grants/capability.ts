@@ -210,3 +210,12 @@ export function parseGrantText(text: string, cwd = process.cwd()): GrantText {
   if (match[1] === 'timeout') return { limit: { timeoutMs: parseDurationMs(value) } };
   return { limit: { outputBytes: parseSizeBytes(value) } };
 }
+
+/** Limits in the form `parseGrantText` reads back (`memory:512MiB`), in a fixed order. */
+export function formatLimits(limits: Partial<Limits>): ['memory' | 'timeout' | 'output', string][] {
+  const out: ['memory' | 'timeout' | 'output', string][] = [];
+  if (limits.memoryMiB !== undefined) out.push(['memory', `${limits.memoryMiB}MiB`]);
+  if (limits.timeoutMs !== undefined) out.push(['timeout', `${limits.timeoutMs}ms`]);
+  if (limits.outputBytes !== undefined) out.push(['output', String(limits.outputBytes)]);
+  return out;
+}

@@ -13,6 +13,7 @@ import {
   type Capability,
   type Limits,
   formatCapability,
+  formatLimits,
   parseCapability,
   parseDurationMs,
   parseMemoryMiB,
@@ -196,10 +197,7 @@ export function formatGrantPolicy(
   description: string,
 ): { text: string; skipped: string[] } {
   if (format === 'wtools') {
-    const limits: Record<string, string> = {};
-    if (policy.limits.memoryMiB !== undefined) limits.memory = `${policy.limits.memoryMiB}MiB`;
-    if (policy.limits.timeoutMs !== undefined) limits.timeout = `${policy.limits.timeoutMs}ms`;
-    if (policy.limits.outputBytes !== undefined) limits.output = String(policy.limits.outputBytes);
+    const limits = Object.fromEntries(formatLimits(policy.limits));
     const doc = {
       [POLICY_FORMAT_KEY]: 1,
       description,
