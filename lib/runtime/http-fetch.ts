@@ -3,6 +3,7 @@
  * never followed here, so a redirect to an ungranted origin is a new request that meets the grants.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { concatBytes } from '../core/index.js';
 import type { HttpRequestMessage, HttpResponseMessage } from './wasi/http.js';
 
 export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
@@ -72,7 +73,7 @@ export async function performHttp(request: HttpRequestMessage): Promise<HttpResp
             ok: true,
             status: res.statusCode ?? 502,
             headers: headerPairs(res.headers),
-            body: new Uint8Array(Buffer.concat(chunks)),
+            body: concatBytes(chunks, size),
           }),
         );
         res.on('error', (err) => failWith({ tag: 'HTTP-response-incomplete' }, err.message));

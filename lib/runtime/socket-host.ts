@@ -7,6 +7,7 @@
 import { type Socket as DgramSocket, createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP, type Socket, connect } from 'node:net';
+import { concatBytes } from '../core/index.js';
 import { type Capability, decide, type Grant, hostNamedBySocketGrant } from '../grants/index.js';
 import type { SocketReply, SocketRequest } from './wasi/sockets.js';
 
@@ -55,6 +56,11 @@ export function socketPolicyFor(
       return ask({ kind, host: names[0] ?? address, port });
     },
   };
+}
+
+/** Runs and forgets everything waiting on a socket (data came, or it ended). */
+function wake(waiters: (() => void)[]): void {
+  for (const waiter of waiters.splice(0)) waiter();
 }
 
 const ERROR_CODES: Record<string, string> = {
@@ -160,9 +166,7 @@ export class SocketHost {
     return new Promise((resolve) => {
       const socket = connect({ host, port, timeout: CONNECT_TIMEOUT_MS });
       const connection: Connection = { socket, chunks: [], ended: false, error: undefined, waiters: [] };
-      const wake = (): void => {
-        for (const waiter of connection.waiters.splice(0)) waiter();
-      };
+      const wakeReaders = (): void => wake(connection.waiters);
       socket.once('connect', () => {
         socket.setTimeout(0);
         const id = this.#nextId++;
@@ -178,17 +182,17 @@ export class SocketHost {
       );
       socket.on('data', (chunk: Buffer) => {
         connection.chunks.push(chunk);
-        wake();
+        wakeReaders();
       });
       socket.on('end', () => {
         connection.ended = true;
-        wake();
+        wakeReaders();
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {
         const code = ERROR_CODES[err.code ?? ''] ?? 'unknown';
         connection.error = code;
         connection.ended = true;
-        wake();
+        wakeReaders();
         resolve({ ok: false, code });
       });
     });
@@ -220,7 +224,7 @@ export class SocketHost {
       if (take === chunk.length) connection.chunks.shift();
       else connection.chunks[0] = chunk.subarray(take);
     }
-    return { ok: true, bytes: new Uint8Array(Buffer.concat(out)) };
+    return { ok: true, bytes: concatBytes(out, size) };
   }
 
   #close(id: number): void {
@@ -228,7 +232,7 @@ export class SocketHost {
     if (!connection) return;
     this.#connections.delete(id);
     connection.socket.destroy();
-    for (const waiter of connection.waiters.splice(0)) waiter();
+    wake(connection.waiters);
   }
 
   async #udpBind(host: string, port: number, family: 'ipv4' | 'ipv6'): Promise<SocketReply> {
@@ -248,7 +252,7 @@ export class SocketHost {
       if (!udp.peers.has(`${remote.address}\0${remote.port}`)) return;
       if (udp.queue.length < MAX_QUEUED_DATAGRAMS)
         udp.queue.push({ data: new Uint8Array(data), host: remote.address, port: remote.port });
-      for (const waiter of udp.waiters.splice(0)) waiter();
+      wake(udp.waiters);
     });
     socket.on('error', () => {});
     try {
@@ -299,7 +303,7 @@ export class SocketHost {
     for (const id of [...this.#connections.keys()]) this.#close(id);
     for (const udp of this.#udp.values()) {
       udp.socket.close();
-      for (const waiter of udp.waiters.splice(0)) waiter();
+      wake(udp.waiters);
     }
     this.#udp.clear();
   }

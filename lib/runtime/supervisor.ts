@@ -4,8 +4,7 @@
  * the next call is answered by a fresh instance. Core modules are compiled once here, with their
  * memory capped, and handed to every worker.
  */
-import { existsSync } from 'node:fs';
-import { closeSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
@@ -24,7 +23,7 @@ import {
 } from '../grants/index.js';
 import { answerHostCall, type HostCallChannel, type HostRequest } from './host-call.js';
 import { performHttp } from './http-fetch.js';
-import { SocketHost, type SocketPolicy, socketPolicyFor } from './socket-host.js';
+import { SocketHost, socketPolicyFor } from './socket-host.js';
 import { readCappedModule } from './memory-cap.js';
 import type { CallRequest, StartMessage, WireError, WorkerInit, WorkerMessage } from './protocol.js';
 
@@ -99,8 +98,9 @@ interface PendingCall {
 
 const logger = createLogger('runtime');
 
-function capabilityKey(capability: Capability): string {
-  return formatCapability(capability);
+/** Adds one to a counted allowance. */
+function give(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 
 /** Uses up one of a counted allowance; false when none is left. */
@@ -263,7 +263,9 @@ class WorkerSlot {
     const { port1, port2 } = new MessageChannel();
     const flag = new SharedArrayBuffer(4);
     this.#channel = { port: port1, flag };
-    this.#sockets = new SocketHost(runtime.socketPolicy((capability) => this.#askPausingTimer(capability)));
+    this.#sockets = new SocketHost(
+      socketPolicyFor(runtime.grants, (capability) => this.#askPausingTimer(capability)),
+    );
     let settleReady!: { resolve(exports: string[]): void; reject(err: Error): void };
     this.ready = new Promise((resolve, reject) => (settleReady = { resolve, reject }));
     this.ready.catch(() => {});
@@ -636,21 +638,19 @@ export class ComponentRuntime {
    * answers hold for the rest of this runtime; "once" holds for the one access that asked.
    */
   async ask(capability: Capability, approvers: readonly Approver[] = []): Promise<boolean> {
-    const key = capabilityKey(capability);
+    const key = formatCapability(capability);
     if (this.#allowedAtRunTime.has(key)) return true;
-    if (take(this.#allowedAhead, key)) {
-      this.#allowedOnce.set(key, (this.#allowedOnce.get(key) ?? 0) + 1);
-      return true;
+    let allowedOnce = take(this.#allowedAhead, key);
+    if (!allowedOnce) {
+      const answer = (await this.options.ask?.(this.name, capability, { approvers })) ?? 'deny';
+      if (answer === 'session' || answer === 'always') this.#allowedAtRunTime.add(key);
+      if (!allowsAccess(answer)) return false;
+      allowedOnce = answer === 'once';
     }
-    const answer = (await this.options.ask?.(this.name, capability, { approvers })) ?? 'deny';
-    if (answer === 'session' || answer === 'always') this.#allowedAtRunTime.add(key);
-    if (answer === 'once') this.#allowedOnce.set(key, (this.#allowedOnce.get(key) ?? 0) + 1);
-    return allowsAccess(answer);
-  }
-
-  /** What the host side of a worker's sockets may do: the grants first, then the human. */
-  socketPolicy(ask: (capability: Capability) => Promise<boolean>): SocketPolicy {
-    return socketPolicyFor(this.grants, ask);
+    // Only HTTP is checked a second time, on the host thread, after the worker asked: a one-time
+    // allowance is carried over to that check (takeAllowed). Sockets are decided on the host alone.
+    if (allowedOnce && capability.kind === 'http') give(this.#allowedOnce, key);
+    return true;
   }
 
   /**
@@ -658,14 +658,13 @@ export class ComponentRuntime {
    * human allowed it for the session, or once (which this uses up).
    */
   takeAllowed(capability: Capability): boolean {
-    const key = capabilityKey(capability);
+    const key = formatCapability(capability);
     return this.#allowedAtRunTime.has(key) || take(this.#allowedOnce, key);
   }
 
   /** A human allowed one access before the guest made it (a model's request-permission). */
   allowOnce(capability: Capability): void {
-    const key = capabilityKey(capability);
-    this.#allowedAhead.set(key, (this.#allowedAhead.get(key) ?? 0) + 1);
+    give(this.#allowedAhead, formatCapability(capability));
   }
 
   async close(): Promise<void> {

@@ -68,26 +68,24 @@ function allows(want: Capability): boolean {
 /** Captured stdout plus stderr beyond this is dropped (and flagged): it is for diagnosis, not data. */
 const MAX_CAPTURE_BYTES = 1024 * 1024;
 
+const captureCap = Math.min(init.limits.outputBytes, MAX_CAPTURE_BYTES);
+
 /** Per-call capture of the guest's stdout and stderr, together capped. */
 class Capture {
   stdout: Uint8Array[] = [];
   stderr: Uint8Array[] = [];
   bytes = 0;
   truncated = false;
-  sink(which: 'stdout' | 'stderr') {
-    return {
-      write: (bytes: Uint8Array) => {
-        const room = Math.min(init.limits.outputBytes, MAX_CAPTURE_BYTES) - this.bytes;
-        if (room <= 0) {
-          this.truncated = true;
-          return;
-        }
-        const kept = bytes.length > room ? bytes.slice(0, room) : bytes.slice();
-        if (kept.length < bytes.length) this.truncated = true;
-        this[which].push(kept);
-        this.bytes += kept.length;
-      },
-    };
+  write(which: 'stdout' | 'stderr', bytes: Uint8Array): void {
+    const room = captureCap - this.bytes;
+    if (room <= 0) {
+      this.truncated = true;
+      return;
+    }
+    const kept = bytes.length > room ? bytes.slice(0, room) : bytes.slice();
+    if (kept.length < bytes.length) this.truncated = true;
+    this[which].push(kept);
+    this.bytes += kept.length;
   }
 }
 
@@ -97,8 +95,8 @@ function buildImports(): Record<string, unknown> {
   return wasiImports({
     env: init.env,
     args: [init.component],
-    stdout: { write: (b) => capture.sink('stdout').write(b) },
-    stderr: { write: (b) => capture.sink('stderr').write(b) },
+    stdout: { write: (b) => capture.write('stdout', b) },
+    stderr: { write: (b) => capture.write('stderr', b) },
     preopens: init.preopens,
     onDenied: denied,
     onFdOpened: (fd) => post({ type: 'fd', op: 'open', fd }),
@@ -207,26 +205,24 @@ async function call(request: CallRequest): Promise<void> {
     const fn = exportsByName.get(request.fn);
     if (!fn) {
       const known = [...exportsByName.keys()].join(', ');
-      throw Object.assign(new Error(`no export named "${request.fn}"; the component exports ${known}`), {
-        wire: 'NO_SUCH_EXPORT',
-      });
-    }
-    value = await fn(...request.args);
-    if (sizeOf(value, init.limits.outputBytes) > init.limits.outputBytes) {
-      value = undefined;
       error = {
-        code: 'OUTPUT_LIMIT',
-        message: `the result is larger than the output limit of ${init.limits.outputBytes} bytes`,
+        code: 'NO_SUCH_EXPORT',
+        message: `no export named "${request.fn}"; the component exports ${known}`,
       };
-    } else ok = true;
-  } catch (err) {
-    if ((err as { wire?: string }).wire === 'NO_SUCH_EXPORT') {
-      error = { code: 'NO_SUCH_EXPORT', message: (err as Error).message };
     } else {
-      const wired = toWire(err);
-      error = wired.error;
-      if (wired.poisoned) exportsByName = undefined;
+      value = await fn(...request.args);
+      if (sizeOf(value, init.limits.outputBytes) > init.limits.outputBytes) {
+        value = undefined;
+        error = {
+          code: 'OUTPUT_LIMIT',
+          message: `the result is larger than the output limit of ${init.limits.outputBytes} bytes`,
+        };
+      } else ok = true;
     }
+  } catch (err) {
+    const wired = toWire(err);
+    error = wired.error;
+    if (wired.poisoned) exportsByName = undefined;
   }
   post({
     type: 'result',

@@ -10,6 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Capability, FsAccess } from '../../grants/index.js';
+// decide.js itself, not the grants index: this runs in the worker bundle.
+import { isWithin } from '../../grants/decide.js';
 import { IoError, InputStream, OutputStream } from './io.js';
 import { fail } from './result.js';
 
@@ -156,14 +158,9 @@ export function filesystemImports(options: FilesystemOptions): Record<string, Re
     }
   }
 
-  function deny(root: Root, hostPath: string, access: FsAccess, code: ErrorCode, reason: string): never {
+  function deny(hostPath: string, access: FsAccess, code: ErrorCode, reason: string): never {
     options.onDenied({ kind: 'fs', path: hostPath, access }, reason);
     return fail(code);
-  }
-
-  function isInside(root: string, candidate: string): boolean {
-    const rel = path.relative(root, candidate);
-    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
   }
 
   /** The real path of `hostPath`, or of its deepest existing ancestor joined with the rest. */
@@ -189,7 +186,7 @@ export function filesystemImports(options: FilesystemOptions): Record<string, Re
     const root = dir.root;
     if (guestPath.includes('\0')) fail('invalid');
     if (guestPath.startsWith('/')) {
-      return deny(root, guestPath, access, 'not-permitted', 'absolute paths are resolved from a preopen');
+      return deny(guestPath, access, 'not-permitted', 'absolute paths are resolved from a preopen');
     }
     const segments = path.relative(root.hostPath, dir.hostPath).split(path.sep).filter(Boolean);
     for (const segment of guestPath.split('/')) {
@@ -197,7 +194,6 @@ export function filesystemImports(options: FilesystemOptions): Record<string, Re
       if (segment === '..') {
         if (segments.length === 0) {
           return deny(
-            root,
             path.join(dir.hostPath, guestPath),
             access,
             'not-permitted',
@@ -216,18 +212,18 @@ export function filesystemImports(options: FilesystemOptions): Record<string, Re
     } catch (err) {
       return fail(codeOf(err));
     }
-    if (!isInside(root.realPath, real)) {
-      return deny(root, real, access, 'not-permitted', `a symlink at ${hostPath} leads outside its grant`);
+    if (!isWithin(root.realPath, real)) {
+      return deny(real, access, 'not-permitted', `a symlink at ${hostPath} leads outside its grant`);
     }
     if (access === 'rw' && root.access !== 'rw') {
-      return deny(root, hostPath, 'rw', 'read-only', 'the grant is read-only');
+      return deny(hostPath, 'rw', 'read-only', 'the grant is read-only');
     }
     return hostPath;
   }
 
   function requireWritable(d: Descriptor): void {
     if (d.root.access !== 'rw' || !d.flags.write) {
-      if (d.root.access !== 'rw') deny(d.root, d.hostPath, 'rw', 'read-only', 'the grant is read-only');
+      if (d.root.access !== 'rw') deny(d.hostPath, 'rw', 'read-only', 'the grant is read-only');
       fail('bad-descriptor');
     }
   }
@@ -327,8 +323,7 @@ export function filesystemImports(options: FilesystemOptions): Record<string, Re
     }
 
     setTimes(atime: NewTimestamp, mtime: NewTimestamp): void {
-      if (this.root.access !== 'rw')
-        deny(this.root, this.hostPath, 'rw', 'read-only', 'the grant is read-only');
+      if (this.root.access !== 'rw') deny(this.hostPath, 'rw', 'read-only', 'the grant is read-only');
       const stats = sys(() => fs.statSync(this.hostPath, { bigint: true }));
       sys(() => fs.utimesSync(this.hostPath, timeArg(atime, stats.atimeNs), timeArg(mtime, stats.mtimeNs)));
     }

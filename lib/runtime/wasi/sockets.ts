@@ -7,7 +7,7 @@
  * refusal is reported.
  */
 import type { Capability } from '../../grants/index.js';
-import { InputStream, IoError, OutputStream, Pollable } from './io.js';
+import { EMPTY_SOURCE, InputStream, IoError, OutputStream, Pollable } from './io.js';
 import { fail } from './result.js';
 
 export type SocketRequest =
@@ -113,7 +113,7 @@ export function socketImports(options: SocketOptions): Record<string, Record<str
     readonly #id: number;
     #ended = false;
     constructor(id: number) {
-      super({ read: () => new Uint8Array(0) });
+      super(EMPTY_SOURCE); // reads are overridden below
       this.#id = id;
     }
     #take(len: bigint, wait: boolean): Uint8Array {
@@ -136,9 +136,6 @@ export function socketImports(options: SocketOptions): Record<string, Record<str
     }
     override blockingRead(len: bigint): Uint8Array {
       return this.#take(len, true);
-    }
-    override skip(len: bigint): bigint {
-      return BigInt(this.read(len).length);
     }
     override blockingSkip(len: bigint): bigint {
       return BigInt(this.blockingRead(len).length);
@@ -260,7 +257,7 @@ export function socketImports(options: SocketOptions): Record<string, Record<str
       call({ op: 'tcp-shutdown', id: this.#id, receive: type !== 'send', send: type !== 'receive' });
     }
     [Symbol.dispose](): void {
-      if (this.#id !== undefined && options.socketCall) options.socketCall({ op: 'tcp-close', id: this.#id });
+      if (this.#id !== undefined) options.socketCall!({ op: 'tcp-close', id: this.#id });
       this.#id = undefined;
     }
   }
@@ -355,7 +352,7 @@ export function socketImports(options: SocketOptions): Record<string, Record<str
     }
     setUnicastHopLimit(): void {}
     [Symbol.dispose](): void {
-      if (this.#id !== undefined && options.socketCall) options.socketCall({ op: 'udp-close', id: this.#id });
+      if (this.#id !== undefined) options.socketCall!({ op: 'udp-close', id: this.#id });
       this.#id = undefined;
     }
   }
