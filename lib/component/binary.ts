@@ -4,7 +4,7 @@
  * the Component Model's Binary.md; where the spec and wasm-tools disagree, wasm-tools wins because it
  * writes the binaries we read.
  */
-import { WtoolsError } from '../core/index.js';
+import { ComponentError } from '../core/index.js';
 import { MAGIC, PREAMBLE_SIZE, Reader, hex } from './reader.js';
 
 export type WasmKind = 'component' | 'core-module' | 'unknown';
@@ -50,7 +50,7 @@ export function describeNotComponent(header: Uint8Array): string {
  */
 export function readComponentNames(bytes: Uint8Array): ComponentNames {
   if (wasmKind(bytes) !== 'component') {
-    throw new WtoolsError('NOT_A_COMPONENT', `the binary ${describeNotComponent(bytes)}`);
+    throw new ComponentError('NOT_A_COMPONENT', `the binary ${describeNotComponent(bytes)}`);
   }
   const names: ComponentNames = { imports: [], exports: [] };
   const reader = new Reader(bytes, PREAMBLE_SIZE);

@@ -5,7 +5,7 @@
 import { ComponentError } from '../core/index.js';
 
 /** WASI 0.2 interfaces the runtime implements (each deny-by-default where it grants anything). */
-export const SUPPORTED_IMPORTS: ReadonlySet<string> = new Set([
+const SUPPORTED_IMPORTS: ReadonlySet<string> = new Set([
   'wasi:cli/environment',
   'wasi:cli/exit',
   'wasi:cli/stdin',

@@ -1,11 +1,11 @@
 /**
  * A cursor over WebAssembly binary bytes with the primitive readers of the Component Model's
  * Binary.md (LEB128 numbers, names, extern names, sorts). Every failure throws
- * WtoolsError('NOT_A_COMPONENT') saying what was expected, at which byte offset and what was found.
+ * ComponentError('NOT_A_COMPONENT') saying what was expected, at which byte offset and what was found.
  * Offsets are always absolute in the whole binary; `limit` is where the current section ends, so a
  * read never runs into the next section. Nothing is copied: strings are decoded from the bytes in place.
  */
-import { WtoolsError } from '../core/index.js';
+import { ComponentError } from '../core/index.js';
 
 export const MAGIC = [0x00, 0x61, 0x73, 0x6d] as const;
 export const PREAMBLE_SIZE = 8;
@@ -40,7 +40,7 @@ export class Reader {
   }
 
   fail(at: number, expected: string, found: string): never {
-    throw new WtoolsError(
+    throw new ComponentError(
       'NOT_A_COMPONENT',
       `malformed component: expected ${expected} at byte offset ${at}, found ${found}`,
     );
@@ -48,12 +48,12 @@ export class Reader {
 
   /** A structural error that is not about one unexpected byte: an index out of range, a type mismatch. */
   invalid(at: number, message: string): never {
-    throw new WtoolsError('NOT_A_COMPONENT', `malformed component: ${message}, at byte offset ${at}`);
+    throw new ComponentError('NOT_A_COMPONENT', `malformed component: ${message}, at byte offset ${at}`);
   }
 
   /** Valid in the Component Model, but beyond what wtools reads. */
   unsupported(at: number, message: string): never {
-    throw new WtoolsError('NOT_A_COMPONENT', `unsupported component: ${message}, at byte offset ${at}`);
+    throw new ComponentError('NOT_A_COMPONENT', `unsupported component: ${message}, at byte offset ${at}`);
   }
 
   /** What reading past `limit` ran into, for messages. */

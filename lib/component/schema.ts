@@ -16,7 +16,8 @@ export type JsonSchema = Record<string, unknown>;
 
 export const JSON_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
-const INTEGER_BOUNDS: Record<string, [number | string, number | string]> = {
+/** Each integer type's bounds; 64-bit ones as decimal strings (beyond a double's exact range). */
+export const INTEGER_BOUNDS: Record<string, [number | string, number | string]> = {
   s8: [-128, 127],
   u8: [0, 255],
   s16: [-32768, 32767],
@@ -173,13 +174,7 @@ function named(name: string | undefined, schema: JsonSchema): JsonSchema {
 
 /** The input schema of a tool: an object keyed by the WIT parameter names, all required. */
 export function inputSchemaOf(fn: WitFunction): JsonSchema {
-  return {
-    $schema: JSON_SCHEMA_DIALECT,
-    type: 'object',
-    properties: Object.fromEntries(fn.params.map((p) => [p.name, schemaOf(p.type)])),
-    required: fn.params.filter((p) => p.type.kind !== 'option').map((p) => p.name),
-    additionalProperties: false,
-  };
+  return { $schema: JSON_SCHEMA_DIALECT, ...schemaOf({ kind: 'record', fields: fn.params }) };
 }
 
 /**

@@ -3,8 +3,9 @@
  * schema.ts. `toGuest` checks everything the schema cannot say (a char is one scalar value, base64
  * is well formed, a 64-bit string is in range) and names the JSON path of any value it refuses.
  */
-import { WtoolsError } from '../core/index.js';
-import { admitsNull, BASE64_PATTERN, NON_FINITE } from './schema.js';
+import { ComponentError } from '../core/index.js';
+import { bytesToBase64, floatToJson, int64ToJson } from './json-value.js';
+import { admitsNull, BASE64_PATTERN, INTEGER_BOUNDS } from './schema.js';
 import type { WitFunction, WitType } from './wit-model.js';
 
 /** Where resource handles live: jco's resource objects on one side, opaque strings on the other. */
@@ -27,26 +28,19 @@ const TYPED_ARRAYS: Partial<
   f64: Float64Array as never,
 };
 
-const INT_RANGES: Record<string, [bigint, bigint]> = {
-  s8: [-128n, 127n],
-  u8: [0n, 255n],
-  s16: [-32768n, 32767n],
-  u16: [0n, 65535n],
-  s32: [-2147483648n, 2147483647n],
-  u32: [0n, 4294967295n],
-  s64: [-(2n ** 63n), 2n ** 63n - 1n],
-  u64: [0n, 2n ** 64n - 1n],
-};
+const INT_RANGES: Record<string, [bigint, bigint]> = Object.fromEntries(
+  Object.entries(INTEGER_BOUNDS).map(([kind, [min, max]]) => [kind, [BigInt(min), BigInt(max)]]),
+);
 
 const BASE64 = new RegExp(BASE64_PATTERN);
 
 /** jco's names for record fields and flags: `a-u8` → `aU8`, `read-file` → `readFile`. */
-export function camelCase(name: string): string {
+function camelCase(name: string): string {
   return name.replace(/-([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-export function invalidValue(path: string, message: string): WtoolsError {
-  return new WtoolsError('INVALID_ARGUMENT', `${path || '/'}: ${message}`, { details: { path } });
+function invalidValue(path: string, message: string): ComponentError {
+  return new ComponentError('INVALID_ARGUMENT', `${path || '/'}: ${message}`, { details: { path } });
 }
 
 function describe(value: unknown): string {
@@ -262,22 +256,13 @@ export function fromGuest(type: WitType, value: unknown, handles?: HandleTable):
     case 'u32':
       return value;
     case 's64':
-    case 'u64': {
-      const n = BigInt(value as bigint);
-      return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER)
-        ? Number(n)
-        : n.toString();
-    }
+    case 'u64':
+      return int64ToJson(BigInt(value as bigint));
     case 'f32':
-    case 'f64': {
-      const n = value as number;
-      return Number.isFinite(n) ? n : NON_FINITE[Number.isNaN(n) ? 0 : n > 0 ? 1 : 2];
-    }
+    case 'f64':
+      return floatToJson(value as number);
     case 'list': {
-      if (type.element.kind === 'u8') {
-        const bytes = value as Uint8Array;
-        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-      }
+      if (type.element.kind === 'u8') return bytesToBase64(value as Uint8Array);
       return Array.from(value as ArrayLike<unknown>, (item) => fromGuest(type.element, item, handles));
     }
     case 'tuple':
@@ -314,7 +299,7 @@ export function fromGuest(type: WitType, value: unknown, handles?: HandleTable):
     case 'own':
     case 'borrow':
       if (!handles)
-        throw new WtoolsError(
+        throw new ComponentError(
           'INVALID_ARGUMENT',
           `a ${type.resource} handle was returned where none can be kept`,
         );
@@ -322,7 +307,7 @@ export function fromGuest(type: WitType, value: unknown, handles?: HandleTable):
     case 'future':
     case 'stream':
     case 'error-context':
-      throw new WtoolsError('INVALID_ARGUMENT', `${type.kind} values have no JSON form`);
+      throw new ComponentError('INVALID_ARGUMENT', `${type.kind} values have no JSON form`);
   }
 }
 

@@ -81,7 +81,6 @@ function signature(fn: WitFunction, declare: (t: Named) => void): string {
   return `func(${params})${fn.result ? ` -> ${typeRef(fn.result, declare)}` : ''}`;
 }
 
-/** Declarations of the named types `fns` use, then the functions, at `indent`. */
 const MANGLED = /^\[(constructor|method|static)\]([^.]+)(?:\.(.+))?$/;
 
 /**

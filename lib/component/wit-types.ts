@@ -27,7 +27,7 @@
  * and type declarations, type depth and type size (as wasm-tools' 1 000 000), and a budget of work
  * steps for the substitutions.
  */
-import { WtoolsError } from '../core/index.js';
+import { ComponentError } from '../core/index.js';
 import { describeNotComponent, wasmKind } from './binary.js';
 import { MAGIC, PREAMBLE_SIZE, Reader, hex, isPrimitiveValTypeByte } from './reader.js';
 import type {
@@ -203,12 +203,12 @@ const ERROR_CONTEXT: Val = { k: 'error-context', d: 1, s: 1 };
 /**
  * Every exported function of a component with complete WIT types: the world's top-level functions
  * and the functions of each exported interface, plus the names of all imports. Docs come from a
- * `package-docs` custom section when the component has one. Throws WtoolsError('NOT_A_COMPONENT')
+ * `package-docs` custom section when the component has one. Throws ComponentError('NOT_A_COMPONENT')
  * with a byte offset when the binary is malformed or uses what this reader does not support.
  */
 export function readComponentWorld(bytes: Uint8Array): ComponentWorld {
   if (wasmKind(bytes) !== 'component') {
-    throw new WtoolsError('NOT_A_COMPONENT', `the binary ${describeNotComponent(bytes)}`);
+    throw new ComponentError('NOT_A_COMPONENT', `the binary ${describeNotComponent(bytes)}`);
   }
   return new WorldReader(bytes).read();
 }
@@ -624,13 +624,9 @@ class WorldReader {
       case 0x02:
         this.alias(scope);
         return;
-      case 0x03: {
-        const name = r.externName();
-        const ext = this.externDesc(scope, name, false);
-        scope.imports.push([name, ext]);
-        scope.push(ext);
+      case 0x03:
+        this.import(scope);
         return;
-      }
       default: {
         const nameAt = r.offset;
         const name = r.externName();
