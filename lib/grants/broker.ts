@@ -86,11 +86,7 @@ export class PermissionBroker {
     for (const approver of [...this.#approvers, ...extra]) {
       if (!approver.available()) continue;
       const controller = new AbortController();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller.abort();
-      }, this.#timeoutMs);
+      const timer = setTimeout(() => controller.abort(), this.#timeoutMs);
       try {
         const answer = await Promise.race([
           approver.ask(request, controller.signal),
@@ -98,8 +94,8 @@ export class PermissionBroker {
             controller.signal.addEventListener('abort', () => resolve('timeout'), { once: true }),
           ),
         ]);
-        // A channel may give up (undefined) on the same abort: the deadline still is the reason.
-        if (answer === 'timeout' || timedOut) {
+        // Only the deadline aborts before the finally below; a channel may give up (undefined) on it.
+        if (answer === 'timeout' || controller.signal.aborted) {
           return {
             answer: 'deny',
             by: 'timeout',

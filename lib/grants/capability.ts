@@ -16,8 +16,6 @@ export type Capability =
   /** `port` 0 in a grant stands for any port. */
   | { kind: 'tcp' | 'udp'; host: string; port: number };
 
-export type CapabilityKind = Capability['kind'];
-
 export interface Grant {
   capability: Capability;
   /** A deny grant ("never") wins over any allow. */

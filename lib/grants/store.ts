@@ -18,14 +18,12 @@ import { type Capability, type Limits, formatCapability, parseCapability } from 
 
 export const GRANT_STORE_VERSION = 1;
 
-/** How long a decision holds. */
-export type GrantScope = 'once' | 'session' | 'always';
-
 export interface StoredGrant {
   /** The command-line form (formatCapability), which reads back with parseCapability. */
   capability: string;
   effect: 'allow' | 'deny';
-  scope: GrantScope;
+  /** Always "always": once and session answers are never stored (see the broker's Answer). */
+  scope: 'always';
   /** Who decided: `cli` (wtools grant), `prompt` (terminal), `approvals`, `elicitation`, `policy:FILE`. */
   by: string;
   at: string;
@@ -82,6 +80,8 @@ export class GrantStore {
     change: (state: GrantFile) => boolean | void,
     options: { expectRevision?: number } = {},
   ): Promise<GrantFile> {
+    // The folder first, private: the lock file is created in it.
+    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     return withFileLock(`${this.file}.lock`, async () => {
       const state = await this.read();
       if (options.expectRevision !== undefined && state.revision !== options.expectRevision) {
@@ -92,7 +92,6 @@ export class GrantStore {
       }
       if (change(state) === false) return state;
       state.revision += 1;
-      await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
       try {
         await writeFileAtomic(this.file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
       } catch (err) {
