@@ -4,21 +4,18 @@
  * component, its signer and the capability), and "allow always" lets the same call finish and stores
  * the grant, which the next run uses without asking.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { copyFile, rm } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_PATH, describeRun, jsonOf, sandbox } from '../harness/cli.js';
 import { jsComponentPath } from '../harness/js-fixtures.js';
+import { shellQuote, tmuxServer } from '../harness/tmux.js';
 
-const TMUX = '/usr/bin/tmux';
-const socket = `wtools-grant-${process.pid}-${randomBytes(3).toString('hex')}`;
-const tmux = (...args: string[]) => execFileSync(TMUX, ['-L', socket, ...args], { encoding: 'utf8' });
-const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
+const terminal = tmuxServer('wtools-grant');
+const tmux = terminal.run;
 
 let server: Server;
 let port: number;
@@ -33,30 +30,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  try {
-    tmux('kill-server');
-  } catch {
-    // no server was started
-  }
-  await rm(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), {
-    force: true,
-  });
+  await terminal.close();
 });
-
-async function waitForPane(
-  session: string,
-  done: (screen: string) => boolean,
-  what: string,
-): Promise<string> {
-  const deadline = Date.now() + 60_000;
-  let screen = '';
-  while (Date.now() < deadline) {
-    screen = tmux('capture-pane', '-p', '-J', '-t', session);
-    if (done(screen)) return screen;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; the terminal shows:\n${screen}`);
-}
 
 describe('the permission question on a terminal', () => {
   it('pauses the call, asks, and "allow always" finishes it and is stored', async () => {
@@ -67,23 +42,28 @@ describe('the permission question on a terminal', () => {
     const session = `grant-${randomBytes(4).toString('hex')}`;
     const command = [
       'env -i',
-      `PATH=${quote(process.env.PATH ?? '/usr/bin:/bin')}`,
-      `WTOOLS_HOME=${quote(sb.wtoolsHome)}`,
-      `HOME=${quote(sb.home)}`,
+      `PATH=${shellQuote(process.env.PATH ?? '/usr/bin:/bin')}`,
+      `WTOOLS_HOME=${shellQuote(sb.wtoolsHome)}`,
+      `HOME=${shellQuote(sb.home)}`,
       'NO_COLOR=1 TERM=xterm-256color',
-      quote(process.execPath),
-      quote(CLI_PATH),
+      shellQuote(process.execPath),
+      shellQuote(CLI_PATH),
       'call',
-      quote(component),
+      shellQuote(component),
       'fetch-text',
       '--args',
-      quote(JSON.stringify([url])),
+      shellQuote(JSON.stringify([url])),
       '--timeout 2s', // shorter than the human takes: the clock must wait for the answer
       '; echo EXIT=$? ; sleep 30',
     ].join(' ');
     tmux('new-session', '-d', '-s', session, '-x', '220', '-y', '50', command);
     try {
-      const prompt = await waitForPane(session, (s) => s.includes('deny always'), 'the permission question');
+      const prompt = await terminal.waitForPane(
+        session,
+        (s) => s.includes('deny always'),
+        'the permission question',
+        60_000,
+      );
       expect(prompt).toContain(
         `wasi (file:${component}, signed unsigned) wants http:http://127.0.0.1:${port}`,
       );
@@ -91,7 +71,7 @@ describe('the permission question on a terminal', () => {
       // The cursor starts on "deny" (the default); "allow always" is just above it.
       tmux('send-keys', '-t', session, 'Up');
       tmux('send-keys', '-t', session, 'Enter');
-      const screen = await waitForPane(session, (s) => s.includes('EXIT='), 'the result');
+      const screen = await terminal.waitForPane(session, (s) => s.includes('EXIT='), 'the result', 60_000);
       expect(screen).toContain('EXIT=0');
       expect(screen.replace(/\s+/g, '')).toContain('"result":"status200:hellofrom/asked"');
     } finally {

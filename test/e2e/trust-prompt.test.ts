@@ -4,20 +4,18 @@
  * always" writes a rule to the user's policy file, which later non-interactive runs obey; without a
  * terminal the same situation is refused with exit 8 and the flags to use.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLI_PATH, type Sandbox, describeRun, jsonOf, sandbox, uniqueRepo } from '../harness/cli.js';
 import { fixturePath } from '../harness/fixtures.js';
-import { type SigstoreServer, startSigstoreServer } from '../harness/sigstore-server.js';
+import type { SigstoreServer } from '../harness/sigstore-server.js';
+import { IDENTITY, ISSUER, useSigstoreServer } from '../harness/signing.js';
+import { TMUX, shellQuote, tmuxServer } from '../harness/tmux.js';
 
 const registry = inject('registryHost');
-const TMUX = '/usr/bin/tmux';
-const IDENTITY = 'release-bot@example.com';
-const ISSUER = 'https://issuer.local.test';
 
 interface PullJson {
   digest: string;
@@ -25,40 +23,21 @@ interface PullJson {
   trust: { status: string; rule: string; signer?: { identity?: string; issuer?: string } };
 }
 
-/** One tmux server per test file (its own socket), so no user session is ever touched. */
-const socket = `wtools-test-${process.pid}-${randomBytes(3).toString('hex')}`;
+const terminal = tmuxServer('wtools-test');
+const tmux = terminal.run;
 let session: string | undefined;
 
-function tmux(...args: string[]): string {
-  return execFileSync(TMUX, ['-L', socket, ...args], { encoding: 'utf8' });
+/** Polls the current session's pane until `done` accepts its text. */
+function waitForPane(done: (screen: string) => boolean, what: string, timeoutMs = 30_000): Promise<string> {
+  return terminal.waitForPane(session!, done, what, timeoutMs);
 }
 
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Polls the pane until `done` accepts its text; fails with the last screen on timeout. */
-async function waitForPane(done: (screen: string) => boolean, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let screen = '';
-  while (Date.now() < deadline) {
-    screen = tmux('capture-pane', '-p', '-J', '-t', session!);
-    if (done(screen)) return screen;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}; the terminal shows:\n${screen}`);
-}
-
+const sigstoreServer = useSigstoreServer();
 let sigstore: SigstoreServer;
-beforeAll(async () => {
-  sigstore = await startSigstoreServer();
+beforeAll(() => {
+  sigstore = sigstoreServer();
 });
-afterAll(async () => {
-  await sigstore?.close();
-  // The server exits with its last session; its socket file stays behind.
-  const uid = process.getuid?.() ?? 0;
-  await rm(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${uid}`, socket), { force: true });
-});
+afterAll(() => terminal.close());
 afterEach(() => {
   if (session === undefined) return;
   try {

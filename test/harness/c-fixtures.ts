@@ -15,15 +15,12 @@ import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { componentEmbed, componentNew, preview1AdapterReactorPath } from '@bytecodealliance/jco';
-import { digestHex, pathExists, sha256, withFileLock, writeFileAtomic } from '../../lib/core/index.js';
-import { buildOnce, compilerVersion } from './fixtures.js';
+import { digestHex, sha256 } from '../../lib/core/index.js';
+import { CACHE_DIR, REPO_ROOT, buildOnce, cachedBuild, compilerVersion } from './fixtures.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const COMPONENTS_DIR = path.join(REPO_ROOT, 'components');
 const INCLUDE_DIR = path.join(COMPONENTS_DIR, 'c', 'include');
-const CACHE_DIR = path.join(REPO_ROOT, '.cache', 'fixtures');
 
 /** Where each folder's WIT lives and which world its sources implement. */
 const GROUPS: Record<string, { wit: (base: string) => string; world: (base: string) => string }> = {
@@ -105,19 +102,11 @@ export function cComponentPath(name: string): Promise<string> {
         ].join('\0'),
       ),
     );
-    const target = path.join(CACHE_DIR, `c-${group}-${base}-${key}.wasm`);
-    if (await pathExists(target)) return target;
-    await withFileLock(
-      `${target}.lock`,
-      async () => {
-        // Another process may have finished the build while this one waited for the lock.
-        if (!(await pathExists(target))) {
-          await writeFileAtomic(target, await build(source, witText, world));
-        }
-      },
-      { timeoutMs: LOCK_TIMEOUT_MS },
+    return cachedBuild(
+      path.join(CACHE_DIR, `c-${group}-${base}-${key}.wasm`),
+      () => build(source, witText, world),
+      LOCK_TIMEOUT_MS,
     );
-    return target;
   });
 }
 
@@ -199,13 +188,10 @@ async function headerTexts(groupDir: string): Promise<string[]> {
   return texts;
 }
 
-let clangVersionPromise: Promise<string> | undefined;
-
 /** The first line of `clang --version`, e.g. "Debian clang version 14.0.6". */
 function clangVersion(): Promise<string> {
-  if (!clangVersionPromise) {
-    clangVersionPromise = run(CLANG, ['--version']).then((out) => out.split('\n')[0] ?? out);
-    clangVersionPromise.catch(() => (clangVersionPromise = undefined));
-  }
-  return clangVersionPromise;
+  return once('clang --version', async () => {
+    const out = await run(CLANG, ['--version']);
+    return out.split('\n')[0] ?? out;
+  });
 }

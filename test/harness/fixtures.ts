@@ -9,11 +9,12 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from '@bytecodealliance/jco';
-import { digestHex, pathExists, sha256, writeFileAtomic } from '../../lib/core/index.js';
+import { digestHex, pathExists, sha256, withFileLock, writeFileAtomic } from '../../lib/core/index.js';
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURE_DIR = path.join(REPO_ROOT, 'components', 'fixtures');
-const CACHE_DIR = path.join(REPO_ROOT, '.cache', 'fixtures');
+/** Where every fixture harness keeps its builds, keyed by content. */
+export const CACHE_DIR = path.join(REPO_ROOT, '.cache', 'fixtures');
 
 /** Bump when bigComponent's layout changes, so stale cached padding is not reused. */
 const BIG_COMPONENT_FORMAT = 1;
@@ -118,6 +119,27 @@ export function buildOnce(): (key: string, make: () => Promise<string>) => Promi
 }
 
 const once = buildOnce();
+
+/**
+ * `target`, built by `build` when it is not there yet. A lock file keeps parallel test workers from
+ * building the same thing twice, and the write is atomic, so a reader never sees half a component.
+ */
+export async function cachedBuild(
+  target: string,
+  build: () => Promise<Uint8Array>,
+  lockTimeoutMs: number,
+): Promise<string> {
+  if (await pathExists(target)) return target;
+  await withFileLock(
+    `${target}.lock`,
+    async () => {
+      // Another process may have finished the build while this one waited for the lock.
+      if (!(await pathExists(target))) await writeFileAtomic(target, await build());
+    },
+    { timeoutMs: lockTimeoutMs },
+  );
+  return target;
+}
 
 let cachedCompilerVersion: string | undefined;
 

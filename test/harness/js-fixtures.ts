@@ -12,17 +12,14 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { digestHex, pathExists, sha256, withFileLock, writeFileAtomic } from '../../lib/core/index.js';
-import { buildOnce } from './fixtures.js';
+import { digestHex, sha256 } from '../../lib/core/index.js';
+import { CACHE_DIR, REPO_ROOT, buildOnce, cachedBuild } from './fixtures.js';
 
 export type JsFixtureName = 'types' | 'wasi';
 export const JS_FIXTURE_NAMES: readonly JsFixtureName[] = ['types', 'wasi'];
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const JS_DIR = path.join(REPO_ROOT, 'components', 'js');
 const BUILD_DIR = path.join(JS_DIR, 'build');
-const CACHE_DIR = path.join(REPO_ROOT, '.cache', 'fixtures');
 
 /** A cold build takes 10–25 s alone; allow for a loaded machine before calling it hung. */
 const BUILD_TIMEOUT_MS = 5 * 60_000;
@@ -40,17 +37,7 @@ export function jsComponentPath(name: JsFixtureName): Promise<string> {
   return once(name, async () => {
     const dir = path.join(JS_DIR, name);
     const key = await sourceDigest(dir);
-    const target = path.join(CACHE_DIR, `js-${name}-${key}.wasm`);
-    if (await pathExists(target)) return target;
-    await withFileLock(
-      `${target}.lock`,
-      async () => {
-        // Another process may have finished the build while this one waited for the lock.
-        if (!(await pathExists(target))) await writeFileAtomic(target, await build(dir));
-      },
-      { timeoutMs: LOCK_TIMEOUT_MS },
-    );
-    return target;
+    return cachedBuild(path.join(CACHE_DIR, `js-${name}-${key}.wasm`), () => build(dir), LOCK_TIMEOUT_MS);
   });
 }
 

@@ -4,14 +4,13 @@
  * runtime in between, so a failure here points at the fixture and not at the runtime under test.
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { transpile } from '@bytecodealliance/jco';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readComponentNames, wasmKind } from '../../lib/component/binary.js';
 import { cComponentNames, cComponentPath } from '../harness/c-fixtures.js';
+import { errPayload, transpileTo, wasiShimFile } from '../harness/jco-direct.js';
 
 interface BasicExports {
   add(a: number, b: number): number;
@@ -35,21 +34,8 @@ interface Transpiled {
   ): Promise<BasicExports>;
 }
 
-/** preview2-shim is jco's dependency, not ours: resolve it from jco's own folder. */
 async function loadWasiShim(): Promise<WasiShimModule> {
-  const fromJco = createRequire(createRequire(import.meta.url).resolve('@bytecodealliance/jco'));
-  const file = fromJco.resolve('@bytecodealliance/preview2-shim/instantiation');
-  return (await import(pathToFileURL(file).href)) as WasiShimModule;
-}
-
-/** jco's error for a result's err case carries the payload. */
-function errPayload(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { payload?: unknown }).payload;
-  }
-  throw new Error('expected the call to return err');
+  return (await import(pathToFileURL(wasiShimFile()).href)) as WasiShimModule;
 }
 
 describe('C fixtures', () => {
@@ -95,17 +81,7 @@ describe('C fixtures', () => {
     beforeAll(async () => {
       work = await mkdtemp(path.join(tmpdir(), 'wtools-c-basic-'));
       const out = path.join(work, 'js');
-      const { files } = await transpile(new Uint8Array(await readFile(await cComponentPath('c/basic'))), {
-        name: 'basic',
-        instantiation: 'async',
-        importBindings: 'hybrid',
-        noTypescript: true,
-      });
-      for (const [name, bytes] of Object.entries(files)) {
-        await mkdir(path.dirname(path.join(out, name)), { recursive: true });
-        await writeFile(path.join(out, name), bytes);
-      }
-      await writeFile(path.join(out, 'package.json'), '{"type":"module"}');
+      await transpileTo(await cComponentPath('c/basic'), out, 'basic', 'async');
       const data = path.join(work, 'data');
       await mkdir(data);
       await writeFile(path.join(data, 'b.txt'), 'second\n');

@@ -6,14 +6,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { transpile } from '@bytecodealliance/jco';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsComponentPath } from '../harness/js-fixtures.js';
+import { errPayload, transpileTo, wasiShimFile } from '../harness/jco-direct.js';
 
 const BUILD_TIMEOUT_MS = 10 * 60_000;
 
@@ -89,46 +88,6 @@ interface WasiShimModule {
 
 interface Instantiable<T> {
   instantiate(getCoreModule: (file: string) => Promise<WebAssembly.Module>, imports: object): Promise<T>;
-}
-
-/** preview2-shim is jco's dependency, not ours: resolve it from jco's own folder. */
-function wasiShimFile(): string {
-  const fromJco = createRequire(createRequire(import.meta.url).resolve('@bytecodealliance/jco'));
-  return fromJco.resolve('@bytecodealliance/preview2-shim/instantiation');
-}
-
-/**
- * Transpiles a component into `out` as an ES module package. The output has no package.json of its
- * own and would otherwise be read as CommonJS.
- */
-async function transpileTo(
-  wasm: string,
-  out: string,
-  name: string,
-  instantiation?: 'async',
-): Promise<{ exports: [string, string][]; entry: string }> {
-  const { files, exports } = await transpile(new Uint8Array(await readFile(wasm)), {
-    name,
-    importBindings: 'hybrid',
-    noTypescript: true,
-    ...(instantiation ? { instantiation } : {}),
-  });
-  for (const [file, bytes] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(out, file)), { recursive: true });
-    await writeFile(path.join(out, file), bytes);
-  }
-  await writeFile(path.join(out, 'package.json'), '{"type":"module"}');
-  return { exports, entry: path.join(out, `${name}.js`) };
-}
-
-/** jco's error for a result's err case carries the payload. */
-function errPayload(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { payload?: unknown }).payload;
-  }
-  throw new Error('expected the call to return err');
 }
 
 let work: string;
