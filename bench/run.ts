@@ -3,15 +3,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { startRegistry } from '../test/harness/registry.js';
-import { type Bench, type Scenario, formatMs, formatValue } from './measure.js';
+import { type Bench, REPO_ROOT, type Scenario, formatMs, formatValue } from './measure.js';
 import { pullScenarios } from './scenarios/pull.js';
 import { verifyScenarios } from './scenarios/verify.js';
 import { runtimeScenarios } from './scenarios/runtime.js';
 import { mcpScenarios } from './scenarios/mcp.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** `BENCH_ONLY=mcp,runtime` runs some groups only; their results go to bench/results/partial.json. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
@@ -48,7 +46,7 @@ async function main(): Promise<void> {
   const registry = await startRegistry();
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'wtools-bench-'));
   const bench: Bench = {
-    cli: path.join(root, 'dist', 'bundle', 'bin.js'),
+    cli: path.join(REPO_ROOT, 'dist', 'bundle', 'bin.js'),
     registry: registry.host,
     scratch,
     runs: RUNS,
@@ -64,9 +62,9 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`${table(scenarios)}\n`);
-  await mkdir(path.join(root, 'bench', 'results'), { recursive: true });
+  await mkdir(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
   await writeFile(
-    path.join(root, 'bench', 'results', ONLY ? 'partial.json' : 'latest.json'),
+    path.join(REPO_ROOT, 'bench', 'results', ONLY ? 'partial.json' : 'latest.json'),
     `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, runs: RUNS, scenarios }, null, 2)}\n`,
   );
 }

@@ -2,11 +2,9 @@
 // a worker thread, with no sandbox, no validation and no WebAssembly. Its distance from the plain
 // tool is the price of the thread hop alone, which every sandboxed call pays (a guest runs in a
 // worker so that a call that never returns can be ended), so it is the floor under `wtools serve`.
-import process from 'node:process';
 import { Worker } from 'node:worker_threads';
 import { serveStdio } from '../dist/lib/mcp/index.js';
-
-/* global AbortController */
+import { addProvider, stopOnSigterm } from './add-tool.mjs';
 
 const worker = new Worker(
   `const { parentPort } = require('node:worker_threads');
@@ -27,25 +25,6 @@ const addInWorker = (a, b) =>
     worker.postMessage({ id, a, b });
   });
 
-const add = {
-  name: 'hop.add',
-  inputSchema: {
-    type: 'object',
-    properties: { a: { type: 'integer' }, b: { type: 'integer' } },
-    required: ['a', 'b'],
-    additionalProperties: false,
-  },
-  outputSchema: { type: 'object', properties: { result: { type: 'integer' } }, required: ['result'] },
-};
-const provider = {
-  listTools: () => [add],
-  callTool: async (_name, args) => {
-    const result = await addInWorker(args.a, args.b);
-    return { content: [{ type: 'text', text: String(result) }], structuredContent: { result } };
-  },
-  onToolsChanged: () => () => {},
-};
-const abort = new AbortController();
-process.once('SIGTERM', () => abort.abort());
-abort.signal.addEventListener('abort', () => void worker.terminate());
-await serveStdio(provider, { name: 'hop', version: '1.0.0' }, { signal: abort.signal });
+const signal = stopOnSigterm();
+signal.addEventListener('abort', () => void worker.terminate());
+await serveStdio(addProvider('hop.add', addInWorker), { name: 'hop', version: '1.0.0' }, { signal });

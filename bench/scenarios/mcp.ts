@@ -3,16 +3,14 @@
 // JavaScript tool (bench/plain-mcp-server.mjs), measured side by side in one run.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { cComponentPath } from '../../test/harness/c-fixtures.js';
-import { type Bench, type Scenario, summarize } from '../measure.js';
+import { type Bench, REPO_ROOT, type Scenario, percentile, summarize } from '../measure.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const PLAIN = path.join(root, 'bench', 'plain-mcp-server.mjs');
-const WORKER_HOP = path.join(root, 'bench', 'worker-hop-mcp-server.mjs');
+const PLAIN = path.join(REPO_ROOT, 'bench', 'plain-mcp-server.mjs');
+const WORKER_HOP = path.join(REPO_ROOT, 'bench', 'worker-hop-mcp-server.mjs');
 const CALLS = 2000;
 const HTTP_CLIENTS = 8;
 const HTTP_CALLS_EACH = 250;
@@ -96,11 +94,6 @@ async function httpThroughput(target: Target, env: NodeJS.ProcessEnv): Promise<n
   } finally {
     child.kill('SIGTERM');
   }
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 export async function mcpScenarios(bench: Bench): Promise<Scenario[]> {

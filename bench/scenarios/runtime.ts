@@ -4,18 +4,17 @@
 // here with no worker at all.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type * as Lib from '../../lib/index.js';
 import type * as Component from '../../lib/component/index.js';
 import type * as Runtime from '../../lib/runtime/index.js';
 import { cComponentPath } from '../../test/harness/c-fixtures.js';
 import { fixturePath } from '../../test/harness/fixtures.js';
 import { jsComponentPath } from '../../test/harness/js-fixtures.js';
-import { type Bench, type Scenario, summarize } from '../measure.js';
+import { type Bench, REPO_ROOT, type Scenario, percentile, summarize } from '../measure.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const load = <T>(module: string): Promise<T> =>
-  import(pathToFileURL(path.join(root, 'dist', 'lib', module)).href) as Promise<T>;
+  import(pathToFileURL(path.join(REPO_ROOT, 'dist', 'lib', module)).href) as Promise<T>;
 
 const STEADY_CALLS = 5000;
 
@@ -30,10 +29,6 @@ type Transpiled = Component.TranspiledComponent;
 async function transpile(built: Built, file: string, cache: string): Promise<Transpiled> {
   const bytes = new Uint8Array(await readFile(file));
   return built.component.transpileCached(bytes, built.lib.sha256(bytes), cache, path.basename(file));
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 /** The floor: compile the core modules and instantiate the glue in this thread, then call once. */
