@@ -4,6 +4,7 @@ import path from 'node:path';
 import { WtoolsError } from './errors.js';
 
 let root: string | undefined;
+let version: string | undefined;
 
 /**
  * The installed package's folder: the nearest package.json named wtools above this module. The
@@ -14,8 +15,14 @@ export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === 'wtools') return (root = dir);
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'wtools') {
+        version = pkg.version;
+        return (root = dir);
+      }
     } catch {
       // not here: look one folder up
     }
@@ -30,7 +37,8 @@ export function packageRoot(): string {
   }
 }
 
+/** The version in the package.json packageRoot found (read once, with it). */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string })
-    .version;
+  packageRoot();
+  return version ?? '0.0.0';
 }

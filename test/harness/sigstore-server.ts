@@ -89,13 +89,14 @@ export async function startSigstoreServer(): Promise<SigstoreServer> {
   // The mock logs integratedTime in whole seconds while the certificate's notBefore keeps its
   // milliseconds: an entry logged in the same second as the certificate would predate it
   // ("invalid time"). Real Rekor logs after Fulcio issued; waiting for the next second says so.
+  const nextSecond = () => new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
   routes.set(rekor.path, async (body) => {
-    await new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
+    await nextSecond();
     return rekor.fn(canonicalizeRekorEntry(body));
   });
   // The same holds for the timestamp authority's genTime: stamp after the certificate's second.
   routes.set(timestamp.path, async (body) => {
-    await new Promise((resolve) => setTimeout(resolve, 1005 - (Date.now() % 1000)));
+    await nextSecond();
     return timestamp.fn(body);
   });
 
