@@ -63,7 +63,11 @@ export function describeRequest(request: PermissionRequest): string {
 }
 
 export function permissionPrompt(request: PermissionRequest) {
-  return { message: describeRequest(request), choices: ANSWER_CHOICES, default: 'deny' as Answer };
+  return {
+    message: describeRequest(request),
+    choices: ANSWER_CHOICES.filter((c) => request.answers.includes(c.value)),
+    default: 'deny' as Answer,
+  };
 }
 
 /** Asks at this process's terminal; questions from several components wait their turn. */

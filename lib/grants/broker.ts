@@ -34,7 +34,20 @@ export interface PermissionRequest {
   reason: string;
   /** `guest` when the component reached for it, `model` when the agent asked through a tool. */
   requestedBy: 'guest' | 'model';
+  /** The answers that mean something for this capability (see answersFor); channels offer only these. */
+  answers: readonly Answer[];
   time: string;
+}
+
+/**
+ * A directory or an environment key is given to an instance when it starts, and stays for the
+ * instance's life: "once" cannot be kept for those, so it is not offered. Every other capability is
+ * checked at each access and can be allowed for exactly one.
+ */
+export function answersFor(capability: Capability): readonly Answer[] {
+  return capability.kind === 'fs' || capability.kind === 'env'
+    ? ANSWERS.filter((a) => a !== 'once')
+    : ANSWERS;
 }
 
 /** A channel to a human. `available` is checked at the moment of asking, in the broker's order. */
@@ -55,8 +68,15 @@ export interface BrokerDecision {
 
 export const DEFAULT_PROMPT_TIMEOUT_MS = 60_000;
 
-export function newPermissionRequest(fields: Omit<PermissionRequest, 'id' | 'time'>): PermissionRequest {
-  return { ...fields, id: randomUUID(), time: new Date().toISOString() };
+export function newPermissionRequest(
+  fields: Omit<PermissionRequest, 'id' | 'time' | 'answers'>,
+): PermissionRequest {
+  return {
+    ...fields,
+    answers: answersFor(fields.capability),
+    id: randomUUID(),
+    time: new Date().toISOString(),
+  };
 }
 
 /** What to tell a model or a log when nobody could be asked. */
@@ -100,6 +120,15 @@ export class PermissionBroker {
             answer: 'deny',
             by: 'timeout',
             message: `nobody answered within ${Math.round(this.#timeoutMs / 1000)} s, so it was denied`,
+          };
+        }
+        if (answer !== undefined && !request.answers.includes(answer)) {
+          // A channel that offered more than the request allows (an older client of the socket):
+          // keeping an answer the runtime cannot honour would be a lie, so it is a denial.
+          return {
+            answer: 'deny',
+            by: approver.name,
+            message: `"${answer}" cannot be kept for ${formatCapability(request.capability)}; expected one of ${request.answers.join(', ')}`,
           };
         }
         if (answer !== undefined) return { answer, by: approver.name };

@@ -1,8 +1,8 @@
 /**
  * Permission questions to the user of the MCP client whose call caused them (MCP elicitation). The
- * form says that wtools asks, not the model, and offers the same five answers as the terminal.
+ * form says that wtools asks, not the model, and offers the same answers as the terminal.
  */
-import { ANSWERS, type Answer, type Approver, formatCapability } from '../grants/index.js';
+import { type Answer, type Approver, formatCapability } from '../grants/index.js';
 import type { ToolCallContext } from './provider.js';
 
 const ANSWER_TITLES: Record<Answer, string> = {
@@ -35,8 +35,8 @@ export function elicitationApprovers(context: ToolCallContext): Approver[] {
                 decision: {
                   type: 'string',
                   title: 'Decision',
-                  enum: [...ANSWERS],
-                  enumNames: ANSWERS.map((a) => ANSWER_TITLES[a]),
+                  enum: [...request.answers],
+                  enumNames: request.answers.map((a) => ANSWER_TITLES[a]),
                 },
               },
               required: ['decision'],
@@ -46,7 +46,7 @@ export function elicitationApprovers(context: ToolCallContext): Approver[] {
         );
         if (reply.action !== 'accept') return 'deny';
         const decision = reply.content?.decision;
-        return ANSWERS.includes(decision as Answer) ? (decision as Answer) : 'deny';
+        return request.answers.includes(decision as Answer) ? (decision as Answer) : 'deny';
       },
     },
   ];

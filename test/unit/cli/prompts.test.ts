@@ -38,4 +38,12 @@ describe('the permission prompt', () => {
     events.keypress('enter');
     await expect(answer).resolves.toBe(expected);
   });
+
+  it('leaves "allow once" out for an environment key, which an instance gets when it starts', async () => {
+    const env = newPermissionRequest({ ...request, capability: { kind: 'env', key: 'API_TOKEN' } });
+    const { answer, events, getScreen } = await render(select, permissionPrompt(env));
+    expect(getScreen()).not.toContain('allow once');
+    events.keypress('enter');
+    await expect(answer).resolves.toBe('deny');
+  });
 });

@@ -70,4 +70,17 @@ describe('the permission broker', () => {
     const decision = await new PermissionBroker([slow], { timeoutMs: 30 }).ask(request);
     expect(decision).toMatchObject({ answer: 'deny', by: 'timeout' });
   });
+
+  it('offers "once" only where it can be kept: not for a directory or an environment key', async () => {
+    const directory = newPermissionRequest({
+      ...request,
+      capability: { kind: 'fs', path: '/data', access: 'ro' },
+    });
+    expect(directory.answers).toEqual(['session', 'always', 'deny', 'never']);
+    expect(request.answers).toContain('once');
+    // A channel that answers "once" anyway gets a denial that says why, not a grant it cannot keep.
+    const decision = await new PermissionBroker([approver('approvals', 'once')]).ask(directory);
+    expect(decision).toMatchObject({ answer: 'deny', by: 'approvals' });
+    expect(decision.message).toContain('"once" cannot be kept for fs:/data:ro');
+  });
 });
