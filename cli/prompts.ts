@@ -97,34 +97,77 @@ export function terminalApprover(terminal: Terminal): Approver {
   };
 }
 
-/** The load-time questions of `wtools serve`, at this terminal. */
+/** Who it is, who signed it, and what it may ask for: the facts above the load-time checkbox. */
+export function describeOffer(offer: PreGrantOffer): string {
+  const lines = [
+    '',
+    `${offer.component} (${offer.identity})`,
+    `  signed: ${offer.signer}`,
+    `  may ask for: ${offer.asks.join('; ') || 'nothing beyond its own memory'}`,
+  ];
+  const declared = offer.declared;
+  if (declared?.problem) lines.push(`  its publisher's policy layer is unreadable: ${declared.problem}`);
+  else if (declared) {
+    lines.push(
+      `  its publisher's policy asks for: ${declared.asks.join(', ') || 'nothing'} (a request, not a grant)`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Asks one load-time question. The terminal holds the process open while it waits (it is unref'd
+ * otherwise: `pull` has nothing else to wait for). A question the human left (Ctrl-C, or the
+ * terminal closed) has the answer that grants nothing; other failures are real errors.
+ */
+async function askAtTerminal<T>(terminal: Terminal, question: () => Promise<T>, no: T): Promise<T> {
+  terminal.input.ref();
+  try {
+    return await question();
+  } catch (err) {
+    if ((err as Error).name !== 'ExitPromptError') throw err;
+    if (!terminal.output.destroyed) terminal.output.write('(not answered: nothing granted)\n');
+    return no;
+  } finally {
+    terminal.input.unref();
+  }
+}
+
+/** The load-time questions of `wtools pull` and `wtools serve`, at this terminal. */
 export function terminalLoadPrompts(terminal: Terminal): LoadPrompts {
   const context = { input: terminal.input, output: terminal.output };
   return {
-    confirmSigner: async (facts) =>
-      (await inquirer()).confirm(
-        {
-          message:
-            `${facts.component} (${facts.identity}) is now signed by ${facts.to}, not ${facts.from}. ` +
-            'Keep its stored grants for the new signer?',
-          default: false,
-        },
-        context,
+    confirmSigner: (facts) =>
+      askAtTerminal(
+        terminal,
+        async () =>
+          (await inquirer()).confirm(
+            {
+              message:
+                `${facts.component} (${facts.identity}) is now signed by ${facts.to}, not ${facts.from}. ` +
+                'Keep its stored grants for the new signer?',
+              default: false,
+            },
+            context,
+          ),
+        false,
       ),
     async preGrant(offer: PreGrantOffer) {
-      terminal.output.write(
-        `\n${offer.component} (${offer.identity})\n  signed: ${offer.signer}\n` +
-          `  may ask for: ${offer.asks.join('; ') || 'nothing beyond its own memory'}\n`,
-      );
-      return (await inquirer()).checkbox<Capability>(
-        {
-          message: 'Grant before it runs? (anything else is asked for when it reaches for it)',
-          choices: offer.suggestions.map((s) => ({
-            value: s.capability,
-            name: `${formatCapability(s.capability)}  (${s.why})`,
-          })),
-        },
-        context,
+      terminal.output.write(describeOffer(offer));
+      return askAtTerminal(
+        terminal,
+        async () =>
+          (await inquirer()).checkbox<Capability>(
+            {
+              message: 'Grant before it runs? (anything else is asked for when it reaches for it)',
+              choices: offer.suggestions.map((s) => ({
+                value: s.capability,
+                name: `${formatCapability(s.capability)}  (${s.why})`,
+              })),
+            },
+            context,
+          ),
+        [],
       );
     },
   };

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { describeSigner, inspectComponent } from '../../lib/index.js';
+import { declaredRequests, describeSigner, inspectComponent } from '../../lib/index.js';
 import { type GlobalFlags, colors, contextFor } from '../common.js';
 import { formatBytes, printJson, printLine } from '../output.js';
 import { componentPositional } from './grants-flags.js';
@@ -47,6 +47,14 @@ export const inspectCommand = {
     for (const ask of result.asks) printLine(`  ${ask.capability}  ${c.dim(ask.interface)}`);
     if (result.refusedImports.length > 0) {
       printLine(c.red(`  refused at load, not provided: ${result.refusedImports.join(', ')}`));
+    }
+    const declared = result.declaredPolicy;
+    if (declared) {
+      printLine();
+      printLine(c.bold('Its publisher’s policy asks for (a request: nothing is granted)'));
+      if (declared.problem) printLine(c.yellow(`  unreadable, ignored: ${declared.problem}`));
+      for (const ask of declaredRequests(declared)) printLine(`  ${ask}`);
+      for (const skipped of declared.skipped) printLine(c.dim(`  (no exact grant) ${skipped}`));
     }
     printLine();
     printLine(c.bold(`Tools (${result.tools.length})`));

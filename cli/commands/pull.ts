@@ -1,10 +1,14 @@
 import type { Argv } from 'yargs';
 import {
+  PermissionCenter,
   type PullResult,
   type TrustOptions,
   type VerifiedSigner,
   type WtoolsContext,
+  askAfterPull,
+  declaredRequests,
   describeSigner,
+  formatCapability,
   isWtoolsError,
   loadTrustContext,
   pull,
@@ -14,10 +18,12 @@ import {
 import { type GlobalFlags, colors, contextFor, wantsProgress } from '../common.js';
 import { formatBytes, printJson, printLine } from '../output.js';
 import { createProgress } from '../progress.js';
+import { openTerminal, terminalLoadPrompts } from '../prompts.js';
 import { type TrustFlags, trustOptions, trustOptionsFrom } from './verify.js';
 
 interface PullArgs extends GlobalFlags, TrustFlags {
   ref: string;
+  prompt: boolean;
 }
 
 /**
@@ -53,16 +59,38 @@ async function askToTrust(
   return [requirement];
 }
 
+/**
+ * With a human at a terminal: the signer, what the component may ask for, and a checkbox of grants
+ * to store before it ever runs. Without a terminal nothing is asked and nothing is granted.
+ */
+async function offerGrants(context: WtoolsContext, result: PullResult): Promise<void> {
+  const terminal = openTerminal();
+  if (!terminal) return;
+  try {
+    const center = new PermissionCenter(context, {});
+    const granted = await askAfterPull(context, result, center, terminalLoadPrompts(terminal));
+    for (const capability of granted) printLine(`  granted  ${formatCapability(capability)} (always)`);
+  } finally {
+    terminal.close();
+  }
+}
+
 export const pullCommand = {
   command: 'pull <ref>',
   describe: 'Fetch a component into the local store: verified against the trust policy, pinned by digest',
   builder: (yargs: Argv<GlobalFlags>) =>
     trustOptions(
-      yargs.positional('ref', {
-        type: 'string',
-        demandOption: true,
-        describe: 'REGISTRY/REPO[:TAG][@DIGEST] or oci:DIR[:TAG]',
-      }),
+      yargs
+        .positional('ref', {
+          type: 'string',
+          demandOption: true,
+          describe: 'REGISTRY/REPO[:TAG][@DIGEST] or oci:DIR[:TAG]',
+        })
+        .option('prompt', {
+          type: 'boolean',
+          default: true,
+          describe: 'on a terminal, offer to grant what it will ask for (--no-prompt: never ask)',
+        }),
     )
       .example('$0 pull ghcr.io/org/tool:1.0', 'pull by tag; the signer is verified, the digest pinned')
       .example(
@@ -109,6 +137,13 @@ export const pullCommand = {
     );
     if (result.exports.length > 0) printLine(`  exports  ${result.exports.join(', ')}`);
     if (result.imports.length > 0) printLine(`  imports  ${result.imports.join(', ')}`);
+    const declared = result.declaredPolicy;
+    if (declared?.problem) printLine(`  policy   ${c.yellow(`unreadable, ignored: ${declared.problem}`)}`);
+    else if (declared) {
+      const asks = declaredRequests(declared).join(', ') || 'nothing';
+      printLine(`  requests ${asks} (its publisher's policy; nothing is granted)`);
+    }
     printLine(`  pinned   ${result.pinned}`);
+    if (argv.prompt) await offerGrants(context, result);
   },
 };

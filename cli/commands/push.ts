@@ -21,6 +21,7 @@ interface PushArgs extends GlobalFlags, SigningFlags {
   source?: string;
   version?: string;
   created?: string;
+  'policy-layer'?: string;
 }
 
 export function parseAnnotations(pairs: readonly string[]): Record<string, string> {
@@ -74,6 +75,11 @@ export const pushCommand = {
       })
       .option('version', { type: 'string', describe: 'org.opencontainers.image.version' })
       .option('created', { type: 'string', describe: 'Creation time (ISO 8601) for reproducible artifacts' })
+      .option('policy-layer', {
+        type: 'string',
+        describe:
+          'Ship a policy file (wtools or Wassette format) as the policy layer: what the component asks for, shown to users, never granted',
+      })
       .example('$0 push hello.wasm localhost:5000/tools/hello:1 --sign --key wtools.key', 'push and sign'),
   handler: async (argv: PushArgs) => {
     checkSignFlags(argv);
@@ -85,6 +91,7 @@ export const pushCommand = {
       ...(argv.source ? { source: argv.source } : {}),
       ...(argv.version ? { version: argv.version } : {}),
       ...(argv.created ? { created: argv.created } : {}),
+      ...(argv['policy-layer'] ? { policyFile: argv['policy-layer'] } : {}),
       ...(progress.listener ? { onProgress: progress.listener } : {}),
     };
     let result: PushResult | PushSignedResult;
@@ -106,6 +113,7 @@ export const pushCommand = {
     printLine(`${c.green('✔')} pushed ${c.bold(result.reference)}`);
     printLine(`  digest   ${result.digest}`);
     printLine(`  size     ${formatBytes(result.size)}`);
+    if (result.policy) printLine(`  policy   ${result.policy.digest} (what it asks for; grants nothing)`);
     if (result.exports.length > 0) printLine(`  exports  ${result.exports.join(', ')}`);
     if (result.imports.length > 0) printLine(`  imports  ${result.imports.join(', ')}`);
     if (signature) {

@@ -173,6 +173,7 @@ export class ServeTools implements ToolProvider {
         return ok({
           wit: inspection.wit,
           asks: inspection.asks,
+          ...(inspection.declaredPolicy ? { declaredPolicy: inspection.declaredPolicy } : {}),
           refusedImports: inspection.refusedImports,
           tools: inspection.tools.map((t) => t.name),
           skipped: inspection.skipped,

@@ -22,7 +22,8 @@ import {
   type InstanceLifetime,
 } from '../runtime/index.js';
 import type { WtoolsContext } from './context.js';
-import { type PullOptions, pull, readPulledComponent } from './pull.js';
+import type { DeclaredPolicy } from './declared-policy.js';
+import { type PullOptions, type PullResult, pull, readPulledComponent } from './pull.js';
 import type { StoredTrust } from './trust-record.js';
 import { isComponentFile } from './component-input.js';
 import type { ComponentPermissions, PermissionCenter } from './permissions.js';
@@ -36,6 +37,8 @@ export interface ComponentSource {
   bytes: Uint8Array;
   /** Who signed it and which rule accepted it; absent for a local file, which nothing verified. */
   trust?: StoredTrust;
+  /** What its artifact's policy layer asks for (a request, never a grant). */
+  declaredPolicy?: DeclaredPolicy;
 }
 
 export async function loadComponentSource(
@@ -62,7 +65,11 @@ export async function loadComponentSource(
     const digest = sha256(bytes);
     return { name: componentName(path.basename(input, '.wasm')), origin: path.resolve(input), digest, bytes };
   }
-  const pulled = await pull(context, input, pullOptions);
+  return sourceOfPull(context, await pull(context, input, pullOptions));
+}
+
+/** A pulled component as something to load: its bytes read back from the store and checked. */
+export async function sourceOfPull(context: WtoolsContext, pulled: PullResult): Promise<ComponentSource> {
   const bytes = await readPulledComponent(context, pulled);
   const repository =
     pulled.reference
@@ -75,6 +82,7 @@ export async function loadComponentSource(
     digest: pulled.component.digest,
     bytes,
     trust: pulled.trust,
+    ...(pulled.declaredPolicy ? { declaredPolicy: pulled.declaredPolicy } : {}),
   };
 }
 

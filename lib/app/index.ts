@@ -14,3 +14,5 @@ export * from './serve.js';
 export * from './builtin-tools.js';
 export * from './permissions.js';
 export * from './grant-commands.js';
+export * from './declared-policy.js';
+export * from './load-prompts.js';

@@ -11,6 +11,7 @@ import {
 } from '../component/index.js';
 import { type DescribedTool, type SkippedFunction, describeTools } from '../mcp/tool-catalog.js';
 import type { WtoolsContext } from './context.js';
+import type { DeclaredPolicy } from './declared-policy.js';
 import { type ComponentSource, loadComponentSource } from './call.js';
 import type { PullOptions } from './pull.js';
 import type { StoredTrust } from './trust-record.js';
@@ -23,6 +24,8 @@ export interface InspectResult {
   world: ComponentWorld;
   /** What the imports let it ask for, in words, by WASI package. */
   asks: { interface: string; capability: string }[];
+  /** What its artifact's policy layer asks for: shown to the human, never granted. */
+  declaredPolicy?: DeclaredPolicy;
   /** Imports the runtime does not provide: loading it would be refused. */
   refusedImports: string[];
   tools: {
@@ -64,6 +67,7 @@ export function inspectSource(source: ComponentSource): InspectResult {
     wit: worldToWit(world, source.name),
     world,
     asks: describeAsks(world.imports),
+    ...(source.declaredPolicy ? { declaredPolicy: source.declaredPolicy } : {}),
     refusedImports: unsupportedImports(world.imports),
     tools: tools.map(toolSummary),
     skipped,

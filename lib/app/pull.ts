@@ -22,6 +22,7 @@ import {
   withDigest,
 } from '../oci/index.js';
 import type { WtoolsContext } from './context.js';
+import { type DeclaredPolicy, readDeclaredPolicy } from './declared-policy.js';
 import { StoreAnnotation, findStored, storeName } from './store-entries.js';
 import { type StoredTrust, readStoredTrust, recordTrust, storeSignatureEvidence } from './trust-record.js';
 import { type TrustContext, type TrustOptions, decideTrust, loadTrustContext, toEvidence } from './verify.js';
@@ -51,6 +52,8 @@ export interface PullResult {
   cached: boolean;
   /** Why it may be used: its verified signer and the rule, or an explicit acceptance of no signature. */
   trust: StoredTrust;
+  /** What its publisher's policy layer asks for: a request for a human, never a grant. */
+  declaredPolicy?: DeclaredPolicy;
 }
 
 /**
@@ -207,6 +210,7 @@ async function describePull(
         )
       : { exports: [], imports: [] };
   const size = descriptor.size + manifest.config.size + manifest.layers.reduce((n, l) => n + l.size, 0);
+  const declaredPolicy = await readDeclaredPolicy(context.store, manifest, formatReference(ref));
   return {
     reference: formatReference(ref),
     pinned: formatReference(withDigest(ref, descriptor.digest)),
@@ -218,6 +222,7 @@ async function describePull(
     imports: config.imports,
     cached,
     trust,
+    ...(declaredPolicy ? { declaredPolicy } : {}),
   };
 }
 

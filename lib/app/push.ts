@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { type Digest, OciError, WtoolsError, bytesStream, describeError } from '../core/index.js';
 import { readComponentNames, wasmKind } from '../component/binary.js';
+import { parseGrantPolicy } from '../grants/index.js';
 import {
+  MAX_POLICY_BYTES,
   MemoryTarget,
   type ProgressListener,
   buildWasmArtifact,
@@ -21,6 +24,8 @@ export interface PushOptions {
   version?: string;
   /** Fixed creation time for reproducible artifacts (defaults to now). */
   created?: string;
+  /** A policy file (ours or Wassette's) shipped as the artifact's policy layer: what it asks for. */
+  policyFile?: string;
   onProgress?: ProgressListener;
 }
 
@@ -30,8 +35,33 @@ export interface PushResult {
   digest: Digest;
   size: number;
   component: { digest: Digest; size: number };
+  /** The policy layer, when one was shipped. */
+  policy?: { digest: Digest; size: number };
   exports: string[];
   imports: string[];
+}
+
+/**
+ * Reads a policy file to ship, and checks it reads as a policy here (a publisher's typo should fail
+ * at push, not at every consumer's load).
+ */
+async function readPolicyFile(file: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new WtoolsError('INVALID_ARGUMENT', `cannot read policy file ${file}: ${describeError(err)}`, {
+      cause: err,
+    });
+  }
+  if (bytes.byteLength > MAX_POLICY_BYTES) {
+    throw new WtoolsError(
+      'INVALID_ARGUMENT',
+      `policy file ${file} is ${bytes.byteLength} bytes; expected at most ${MAX_POLICY_BYTES}`,
+    );
+  }
+  parseGrantPolicy(new TextDecoder().decode(bytes), file, path.dirname(path.resolve(file)));
+  return bytes;
 }
 
 /** Pushes a component file as a CNCF Wasm OCI artifact to a registry or an OCI layout. */
@@ -66,6 +96,7 @@ export async function push(
     );
   }
   const names = readComponentNames(component);
+  const policy = options.policyFile ? await readPolicyFile(options.policyFile) : undefined;
   const created = options.created ?? new Date().toISOString();
   const annotations: Record<string, string> = {
     'org.opencontainers.image.created': created,
@@ -79,12 +110,14 @@ export async function push(
     imports: names.imports,
     annotations,
     created,
+    ...(policy ? { policy } : {}),
   });
 
   // Stage in memory so the one copy algorithm does the pushing (skips, mounts, order).
   const staging = new MemoryTarget('component file');
   await staging.push(artifact.layer, bytesStream(component));
   await staging.push(artifact.config, bytesStream(artifact.configBytes));
+  if (artifact.policy && policy) await staging.push(artifact.policy, bytesStream(policy));
   await staging.push(artifact.manifest, bytesStream(artifact.manifestBytes));
 
   const destination = context.target(ref);
@@ -102,8 +135,9 @@ export async function push(
     reference: formatReference(tagged),
     pinned: formatReference(withDigest(tagged, artifact.manifest.digest)),
     digest: artifact.manifest.digest,
-    size: artifact.manifest.size + artifact.config.size + artifact.layer.size,
+    size: artifact.manifest.size + artifact.config.size + artifact.layer.size + (artifact.policy?.size ?? 0),
     component: { digest: artifact.layer.digest, size: artifact.layer.size },
+    ...(artifact.policy ? { policy: { digest: artifact.policy.digest, size: artifact.policy.size } } : {}),
     exports: names.exports,
     imports: names.imports,
   };

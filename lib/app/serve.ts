@@ -3,19 +3,13 @@
  * its sandbox with the grants given, and offer their exports as MCP tools over stdio or Streamable
  * HTTP until the signal aborts.
  */
-import { type Capability, type Grant, type Limits, decide } from '../grants/index.js';
-import { confirmSigner } from './grant-commands.js';
+import type { Grant, Limits } from '../grants/index.js';
+import { type LoadPrompts, askAtLoad } from './load-prompts.js';
 // The MCP SDK and the schema validator are loaded only when serving: every other command would
 // pay ~150 ms of start-up for them.
 import type { ComponentTools, HttpServerHandle, ToolComponent, ToolProvider } from '../mcp/index.js';
 import { type DenialEvent, type InstanceLifetime, keepSpareWorker } from '../runtime/index.js';
-import {
-  type ComponentSource,
-  type StartOptions,
-  loadComponentSource,
-  prepareComponent,
-  startRuntime,
-} from './call.js';
+import { type StartOptions, loadComponentSource, prepareComponent, startRuntime } from './call.js';
 import { type InspectResult, inspectSource } from './inspect.js';
 import type { StoredTrust } from './trust-record.js';
 import type { TranspiledComponent } from '../component/index.js';
@@ -42,54 +36,6 @@ export interface ServeOptions {
   loadPrompts?: LoadPrompts;
   /** Reports each component once it is loaded (for the terminal). */
   onLoaded?(component: ToolComponent, toolCount: number): void;
-}
-
-/** What a human at the terminal is asked when a component loads. */
-export interface LoadPrompts {
-  /** The stored grants belong to another signer: accept the new one (and keep the grants)? */
-  confirmSigner(facts: { component: string; identity: string; from: string; to: string }): Promise<boolean>;
-  /** Pick grants to give before it runs, from what its imports may ask for. */
-  preGrant(offer: PreGrantOffer): Promise<Capability[]>;
-}
-
-export interface PreGrantOffer {
-  component: string;
-  identity: string;
-  signer: string;
-  /** What its WIT imports let it ask for, in words. */
-  asks: string[];
-  suggestions: { capability: Capability; why: string }[];
-}
-
-/**
- * Grants worth offering at load: the current directory for a component that imports the
- * filesystem (read-only, or read-write). Network and environment are asked for when used: no
- * sensible default host or key exists to offer.
- */
-function preGrantOffer(
-  inspection: InspectResult,
-  permissions: ComponentPermissions,
-  cwd: string,
-): PreGrantOffer {
-  const suggestions: PreGrantOffer['suggestions'] = [];
-  if (inspection.asks.some((a) => a.interface.startsWith('wasi:filesystem/'))) {
-    for (const access of ['ro', 'rw'] as const) {
-      const capability: Capability = { kind: 'fs', path: cwd, access };
-      if (decide(permissions.grants(), capability) === 'ask') {
-        suggestions.push({
-          capability,
-          why: access === 'ro' ? 'read the current directory' : 'read and write it',
-        });
-      }
-    }
-  }
-  return {
-    component: permissions.name,
-    identity: permissions.identity,
-    signer: permissions.signer,
-    asks: [...new Set(inspection.asks.map((a) => a.capability))],
-    suggestions,
-  };
 }
 
 /** A served component: its runtime, and what `inspect` says of it, computed once at load. */
@@ -124,7 +70,12 @@ export async function startToolComponent(
   const given = [...options.grants, ...(options.forComponent?.get(source.name) ?? [])];
   let permissions = await options.permissions?.open(source, given);
   if (permissions && options.loadPrompts) {
-    permissions = await askAtLoad(context, source, inspection, permissions, given, options);
+    const center = options.permissions!;
+    ({ permissions } = await askAtLoad(
+      context,
+      { source, inspection, permissions, given, center },
+      options.loadPrompts,
+    ));
   }
   const runtime = await startRuntime(context, source.name, transpiled, {
     grants: permissions ? [] : given,
@@ -144,38 +95,6 @@ export async function startToolComponent(
     ...(permissions ? { permissions } : {}),
     ...(options.tools ? { filter: options.tools } : {}),
   };
-}
-
-/** The load-time questions: keep grants for a new signer? grant the current directory? */
-async function askAtLoad(
-  context: WtoolsContext,
-  source: ComponentSource,
-  inspection: InspectResult,
-  opened: ComponentPermissions,
-  given: readonly Grant[],
-  options: ServeOptions,
-): Promise<ComponentPermissions> {
-  const prompts = options.loadPrompts!;
-  let permissions = opened;
-  if (
-    permissions.suspended &&
-    (await prompts.confirmSigner({
-      component: source.name,
-      identity: permissions.identity,
-      from: permissions.boundSigner ?? 'unknown',
-      to: permissions.signer,
-    }))
-  ) {
-    await confirmSigner(context, source.origin);
-    permissions = await options.permissions!.open(source, given);
-  }
-  const offer = preGrantOffer(inspection, permissions, process.cwd());
-  if (offer.suggestions.length > 0) {
-    for (const capability of await prompts.preGrant(offer)) {
-      await permissions.remember(capability, 'always', 'prompt', 'chosen at load');
-    }
-  }
-  return permissions;
 }
 
 /**

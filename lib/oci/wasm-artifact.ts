@@ -23,7 +23,12 @@ export interface BuiltArtifact {
   config: Descriptor;
   configBytes: Uint8Array;
   layer: Descriptor;
+  /** The policy layer, when the publisher shipped one. */
+  policy?: Descriptor;
 }
+
+/** A policy layer is a short YAML document; anything larger is refused unread. */
+export const MAX_POLICY_BYTES = 64 * 1024;
 
 export interface ArtifactInput {
   component: Uint8Array;
@@ -33,9 +38,17 @@ export interface ArtifactInput {
   /** Fixed for reproducible artifacts; defaults to now. */
   created?: string;
   author?: string;
+  /**
+   * What the component asks to be allowed, as a policy file (`application/vnd.wasm.policy.v1+yaml`,
+   * the layer Wassette reads). Consumers show it to a human as a request; it grants nothing.
+   */
+  policy?: Uint8Array;
 }
 
-/** Builds the manifest and config of a CNCF Wasm OCI artifact around one component layer. */
+/**
+ * Builds the manifest and config of a CNCF Wasm OCI artifact around one component layer, with the
+ * publisher's policy layer after it when there is one.
+ */
 export function buildWasmArtifact(input: ArtifactInput): BuiltArtifact {
   const layer: Descriptor = {
     mediaType: MediaType.wasm,
@@ -56,12 +69,17 @@ export function buildWasmArtifact(input: ArtifactInput): BuiltArtifact {
     digest: sha256(configBytes),
     size: configBytes.byteLength,
   };
+  const policy: Descriptor | undefined = input.policy && {
+    mediaType: MediaType.wasmPolicy,
+    digest: sha256(input.policy),
+    size: input.policy.byteLength,
+  };
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
     artifactType: MediaType.wasmConfig,
     config: configDescriptor,
-    layers: [layer],
+    layers: policy ? [layer, policy] : [layer],
     ...(input.annotations && Object.keys(input.annotations).length > 0
       ? { annotations: input.annotations }
       : {}),
@@ -77,7 +95,13 @@ export function buildWasmArtifact(input: ArtifactInput): BuiltArtifact {
     config: configDescriptor,
     configBytes,
     layer,
+    ...(policy ? { policy } : {}),
   };
+}
+
+/** The publisher's policy layer, when the manifest has one. */
+export function findPolicyLayer(manifest: ImageManifest): Descriptor | undefined {
+  return manifest.layers.find((l) => l.mediaType === MediaType.wasmPolicy);
 }
 
 /** What a config says a component exports and imports: lenient (publishers leave fields null or out) but typed. */

@@ -62,15 +62,17 @@ export function publishComponent(
   repository: string,
   tag: string | undefined,
   component: Uint8Array,
-  names: { exports?: string[]; imports?: string[] } = {},
+  names: { exports?: string[]; imports?: string[]; policy?: Uint8Array } = {},
 ): Published {
   const built = buildWasmArtifact({
     component,
     exports: names.exports ?? ['add'],
     imports: names.imports ?? [],
     created: '2024-01-01T00:00:00Z',
+    ...(names.policy ? { policy: names.policy } : {}),
   });
   registry.addBlob(repository, component, built.layer.mediaType);
+  if (built.policy && names.policy) registry.addBlob(repository, names.policy, built.policy.mediaType);
   registry.addBlob(repository, built.configBytes, built.config.mediaType);
   registry.addManifest(repository, built.manifestBytes, {
     mediaType: built.manifest.mediaType,
