@@ -12,7 +12,7 @@ import { type DenialEvent, type InstanceLifetime, keepSpareWorker } from '../run
 import { type StartOptions, loadComponentSource, prepareComponent, startRuntime } from './call.js';
 import { type InspectResult, inspectSource } from './inspect.js';
 import type { StoredTrust } from './trust-record.js';
-import type { TranspiledComponent } from '../component/index.js';
+import { type ComponentWorld, type TranspiledComponent, functionUsesHandles } from '../component/index.js';
 import type { WtoolsContext } from './context.js';
 import type { PullOptions } from './pull.js';
 import type { ComponentPermissions, PermissionCenter } from './permissions.js';
@@ -47,11 +47,26 @@ export interface ServedComponent extends ToolComponent {
   inspection: InspectResult;
 }
 
+/**
+ * How long a component's instances live. Resource handles name objects inside an instance, so a
+ * component whose tools pass handles gets one instance per session unless one was chosen: shared
+ * instances would mix sessions' objects, and per-call ones forget them (its handle tools are then
+ * left out, with the reason).
+ */
+function lifetimeFor(world: ComponentWorld, chosen: InstanceLifetime | undefined): InstanceLifetime {
+  const fns = [...world.functions, ...world.interfaces.flatMap((i) => i.functions)];
+  if (chosen !== 'per-call' && fns.some(functionUsesHandles)) return 'per-session';
+  return chosen ?? 'shared';
+}
+
 /** The runtime settings of `serve` that every component of it starts with. */
-function runtimeSettings(options: ServeOptions): Omit<StartOptions, 'grants' | 'permissions'> {
+function runtimeSettings(
+  options: ServeOptions,
+  lifetime: InstanceLifetime,
+): Omit<StartOptions, 'grants' | 'permissions'> {
   return {
     ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.lifetime ? { lifetime: options.lifetime } : {}),
+    lifetime,
     ...(options.poolSize ? { poolSize: options.poolSize } : {}),
     ...(options.onDenied ? { onDenied: options.onDenied } : {}),
   };
@@ -77,10 +92,11 @@ export async function startToolComponent(
       options.loadPrompts,
     ));
   }
+  const lifetime = lifetimeFor(inspection.world, options.lifetime);
   const runtime = await startRuntime(context, source.name, transpiled, {
     grants: permissions ? [] : given,
     ...(permissions ? { permissions } : {}),
-    ...runtimeSettings(options),
+    ...runtimeSettings(options, lifetime),
   });
   return {
     name: source.name,
@@ -89,6 +105,7 @@ export async function startToolComponent(
     world: inspection.world,
     grants: permissions?.grants() ?? given,
     runtime,
+    lifetime,
     inspection,
     transpiled,
     ...(source.trust ? { trust: source.trust } : {}),
@@ -111,7 +128,7 @@ export async function restartToolComponent(
   const runtime = await startRuntime(context, component.name, component.transpiled, {
     grants: permissions ? [] : component.grants,
     ...(permissions ? { permissions } : {}),
-    ...runtimeSettings(options),
+    ...runtimeSettings(options, component.runtime.lifetime),
   });
   return { ...component, runtime, grants: permissions?.grants() ?? component.grants };
 }

@@ -62,6 +62,36 @@ export function unsupportedIn(type: WitType): string | undefined {
   }
 }
 
+/** True when a resource handle (own or borrow) appears anywhere in the type. */
+export function usesHandles(type: WitType): boolean {
+  switch (type.kind) {
+    case 'own':
+    case 'borrow':
+      return true;
+    case 'list':
+      return usesHandles(type.element);
+    case 'option':
+      return usesHandles(type.type);
+    case 'tuple':
+      return type.types.some(usesHandles);
+    case 'record':
+      return type.fields.some((f) => usesHandles(f.type));
+    case 'variant':
+      return type.cases.some((c) => c.type !== undefined && usesHandles(c.type));
+    case 'result':
+      return (
+        (type.ok !== undefined && usesHandles(type.ok)) || (type.err !== undefined && usesHandles(type.err))
+      );
+    default:
+      return false;
+  }
+}
+
+/** True when a function takes or returns a resource handle anywhere in its types. */
+export function functionUsesHandles(fn: WitFunction): boolean {
+  return fn.params.some((p) => usesHandles(p.type)) || (fn.result !== undefined && usesHandles(fn.result));
+}
+
 export function schemaOf(type: WitType): JsonSchema {
   switch (type.kind) {
     case 'bool':

@@ -8,10 +8,14 @@ import { bytesToBase64, floatToJson, int64ToJson } from './json-value.js';
 import { admitsNull, BASE64_PATTERN, INTEGER_BOUNDS } from './schema.js';
 import type { WitFunction, WitType } from './wit-model.js';
 
-/** Where resource handles live: jco's resource objects on one side, opaque strings on the other. */
+/**
+ * Where resource handles live: what the runtime passes for a resource on one side, opaque strings
+ * on the other. `owned` says the guest takes the resource (an own<R> parameter): the handle is
+ * used up.
+ */
 export interface HandleTable {
   toHandle(resource: string, value: unknown): string;
-  fromHandle(resource: string, handle: string, path: string): unknown;
+  fromHandle(resource: string, handle: string, path: string, owned: boolean): unknown;
 }
 
 const TYPED_ARRAYS: Partial<
@@ -39,7 +43,7 @@ function camelCase(name: string): string {
   return name.replace(/-([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-function invalidValue(path: string, message: string): ComponentError {
+export function invalidValue(path: string, message: string): ComponentError {
   return new ComponentError('INVALID_ARGUMENT', `${path || '/'}: ${message}`, { details: { path } });
 }
 
@@ -233,7 +237,7 @@ export function toGuest(type: WitType, value: unknown, path = '', handles?: Hand
       if (typeof value !== 'string')
         throw invalidValue(path, `expected a ${type.resource} handle, found ${describe(value)}`);
       if (!handles) throw invalidValue(path, `${type.resource} handles are not available here`);
-      return handles.fromHandle(type.resource, value, path);
+      return handles.fromHandle(type.resource, value, path, type.kind === 'own');
     case 'future':
     case 'stream':
     case 'error-context':

@@ -8,6 +8,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { type WitFunction, argumentsToGuest, fromGuest } from '../component/index.js';
 import { isWtoolsError } from '../core/index.js';
 import { elicitationApprovers } from './elicitation.js';
+import { SessionHandles } from './handles.js';
 import type { ToolCallContext, ToolDef, ToolProvider, ToolResult } from './provider.js';
 import { type DescribedTool, type ToolComponent, describeTools } from './tool-catalog.js';
 
@@ -45,6 +46,26 @@ export class ComponentTools<C extends ToolComponent = ToolComponent> implements 
   readonly #components: C[] = [];
   #tools = new Map<string, Tool<C>>();
   readonly #listeners = new Set<() => void>();
+  /**
+   * Resource handles by session, then by component. Keyed by the component object: a restarted or
+   * reloaded component is a new object with new instances, so handles to the old ones are gone.
+   */
+  readonly #handles = new Map<string, WeakMap<C, SessionHandles>>();
+
+  /** The handle table of a session and component, or why a call with handles cannot be made. */
+  #handlesFor(tool: Tool<C>, sessionId: string | undefined): SessionHandles | string {
+    if (sessionId === undefined) {
+      return 'resource handles live in an MCP session, and this connection has none (stateless HTTP)';
+    }
+    if (tool.component.runtime.lifetime !== 'per-session') {
+      return `resource handles need one instance per session; ${tool.component.name} runs ${tool.component.runtime.lifetime}`;
+    }
+    let bySession = this.#handles.get(sessionId);
+    if (!bySession) this.#handles.set(sessionId, (bySession = new WeakMap()));
+    let table = bySession.get(tool.component);
+    if (!table) bySession.set(tool.component, (table = new SessionHandles()));
+    return table;
+  }
 
   add(component: C): void {
     this.#components.push(component);
@@ -114,9 +135,11 @@ export class ComponentTools<C extends ToolComponent = ToolComponent> implements 
         `invalid arguments for ${name}: ${problems(tool.validate).join('; ')}`,
       );
     }
+    const handles = tool.handles ? this.#handlesFor(tool, context.sessionId) : undefined;
+    if (typeof handles === 'string') return errorResult('NO_SESSION', handles);
     let guestArgs: unknown[];
     try {
-      guestArgs = argumentsToGuest(tool.fn, args);
+      guestArgs = argumentsToGuest(tool.fn, args, handles);
     } catch (err) {
       return errorResult('INVALID_ARGUMENT', `invalid arguments for ${name}: ${(err as Error).message}`);
     }
@@ -137,7 +160,7 @@ export class ComponentTools<C extends ToolComponent = ToolComponent> implements 
       forwardOutput(context, result.stdout, result.stderr, tool.component.name);
       const returned = tool.fn.result?.kind === 'result' ? tool.fn.result.ok : tool.fn.result;
       if (!tool.fn.result) return { content: [{ type: 'text', text: 'done' }] };
-      const json = returned ? fromGuest(returned, result.value) : null;
+      const json = returned ? fromGuest(returned, result.value, handles) : null;
       return { content: [{ type: 'text', text: JSON.stringify(json) }], structuredContent: { result: json } };
     } catch (err) {
       clearInterval(heartbeat);
@@ -145,7 +168,7 @@ export class ComponentTools<C extends ToolComponent = ToolComponent> implements 
       const details = (err.details ?? {}) as { value?: unknown; stdout?: Uint8Array; stderr?: Uint8Array };
       forwardOutput(context, details.stdout, details.stderr, tool.component.name);
       if (err.code === 'GUEST_ERROR' && tool.fn.result?.kind === 'result') {
-        const error = tool.fn.result.err ? fromGuest(tool.fn.result.err, details.value) : null;
+        const error = tool.fn.result.err ? fromGuest(tool.fn.result.err, details.value, handles) : null;
         return {
           content: [{ type: 'text', text: JSON.stringify({ error }) }],
           structuredContent: { error },
@@ -157,6 +180,7 @@ export class ComponentTools<C extends ToolComponent = ToolComponent> implements 
   }
 
   async endSession(sessionId: string): Promise<void> {
+    this.#handles.delete(sessionId);
     await Promise.all(
       this.#components.map((c) =>
         c.runtime.lifetime === 'per-session' ? c.runtime.endSession(sessionId) : undefined,

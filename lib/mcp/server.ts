@@ -49,6 +49,11 @@ export interface McpServerOptions {
    * progress for a request that has completed: when both arrive in one read, the progress is lost.
    */
   progressSettleMs?: number;
+  /**
+   * The session of every request when the transport names none: over stdio one client is one
+   * session (resource handles and per-session instances need a name for it).
+   */
+  sessionId?: string;
   /** Called when a tools/call request is cancelled by the client (http.ts releases its SSE stream). */
   onCallCancelled?: (requestId: RequestId) => void;
 }
@@ -138,13 +143,13 @@ export function createMcpServer(
   });
 
   server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
-    return { tools: usableTools(provider.listTools(extra.sessionId)) };
+    return { tools: usableTools(provider.listTools(extra.sessionId ?? options.sessionId)) };
   });
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
     const { name } = request.params;
     const args = request.params.arguments ?? {};
-    const sessionId = extra.sessionId;
+    const sessionId = extra.sessionId ?? options.sessionId;
     // Callable is what tools/list would list: the first tool of that name, if clients accept it.
     const tool = provider.listTools(sessionId).find((t) => t.name === name);
     if (!tool || problemWith(tool) !== undefined) {

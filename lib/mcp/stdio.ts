@@ -10,6 +10,9 @@ import { type ServerInfo, createMcpServer } from './server.js';
 
 const log = createLogger('mcp-stdio');
 
+/** The one session of a stdio connection. */
+export const STDIO_SESSION = 'stdio';
+
 export interface StdioOptions {
   /** Ends the session (the caller maps SIGINT/SIGTERM to it). */
   signal?: AbortSignal;
@@ -33,7 +36,7 @@ export async function serveStdio(
   const stdout = options.stdout ?? process.stdout;
   if (options.signal?.aborted) return;
 
-  const server = createMcpServer(provider, info);
+  const server = createMcpServer(provider, info, { sessionId: STDIO_SESSION });
   const transport = new StdioServerTransport(stdin, stdout);
   let finish!: () => void;
   const closed = new Promise<void>((resolve) => (finish = resolve));
@@ -66,5 +69,6 @@ export async function serveStdio(
     stdin.off('error', onStdinError);
     // onStdoutError stays: a write still in flight may fail after the session ended.
     options.signal?.removeEventListener('abort', onAbort);
+    await provider.endSession?.(STDIO_SESSION);
   }
 }

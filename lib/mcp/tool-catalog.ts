@@ -6,12 +6,13 @@
 import {
   type ComponentWorld,
   type WitFunction,
+  functionUsesHandles,
   inputSchemaOf,
   outputSchemaOf,
   unsupportedIn,
 } from '../component/index.js';
 import type { Grant } from '../grants/index.js';
-import type { ComponentRuntime } from '../runtime/index.js';
+import type { ComponentRuntime, InstanceLifetime } from '../runtime/index.js';
 import type { ToolDef } from './provider.js';
 import { assignToolNames, toolFilter } from './tool-names.js';
 
@@ -25,6 +26,8 @@ export interface DescribedComponent {
   grants: readonly Grant[];
   /** `--tools` globs for this component. */
   filter?: readonly string[];
+  /** How long its instances live, when it runs: resource handles need more than one call. */
+  lifetime?: InstanceLifetime;
 }
 
 /** A described component with a runtime to call. */
@@ -40,6 +43,8 @@ export interface DescribedTool<C extends DescribedComponent = DescribedComponent
   interface?: string;
   /** The key the runtime knows the export by. */
   exportName: string;
+  /** It takes or returns resource handles: calls need the session's handle table. */
+  handles: boolean;
 }
 
 /** A function the tool list leaves out, and why (shown by `inspect`). */
@@ -52,7 +57,10 @@ export interface SkippedFunction {
 function describeFunction(component: DescribedComponent, fn: WitFunction, iface?: string): string {
   const where = iface ? `${iface}#${fn.name}` : fn.name;
   const summary = fn.docs ? `${fn.docs.trim()}\n\n` : '';
-  return `${summary}${where} of the WebAssembly component ${component.origin}, run in the wtools sandbox.`;
+  const handles = functionUsesHandles(fn)
+    ? ' Resource handles are strings returned by its tools; they stay valid in this MCP session only.'
+    : '';
+  return `${summary}${where} of the WebAssembly component ${component.origin}, run in the wtools sandbox.${handles}`;
 }
 
 /**
@@ -66,7 +74,7 @@ export function describeTools<C extends DescribedComponent>(
   const skipped: SkippedFunction[] = [];
   for (const component of components) {
     const add = (fn: WitFunction, iface?: string): void => {
-      const reason = whyNotATool(fn);
+      const reason = whyNotATool(fn, component.lifetime);
       if (reason)
         skipped.push({
           component: component.name,
@@ -109,17 +117,18 @@ export function describeTools<C extends DescribedComponent>(
       fn: entry.fn,
       ...(entry.iface ? { interface: entry.iface } : {}),
       exportName: entry.iface ? exportKey(entry.iface, entry.fn.name) : entry.fn.name,
+      handles: functionUsesHandles(entry.fn),
     });
   });
   return { tools, skipped };
 }
 
-function whyNotATool(fn: WitFunction): string | undefined {
+function whyNotATool(fn: WitFunction, lifetime: InstanceLifetime | undefined): string | undefined {
   const types = [...fn.params.map((p) => p.type), ...(fn.result ? [fn.result] : [])];
   const unsupported = types.map(unsupportedIn).find(Boolean);
   if (unsupported) return `uses ${unsupported}, which has no JSON form`;
-  if (types.some((t) => /"kind":"(own|borrow)"/.test(JSON.stringify(t)))) {
-    return 'uses resource handles, not offered as tools yet';
+  if (lifetime === 'per-call' && functionUsesHandles(fn)) {
+    return 'uses resource handles, which need an instance that outlives a call (--instance per-session)';
   }
   return undefined;
 }

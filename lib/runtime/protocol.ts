@@ -29,6 +29,24 @@ export interface CallRequest {
   fresh: boolean;
 }
 
+/**
+ * A resource crossing the worker boundary. The guest's resource objects stay in the worker (they
+ * cannot be copied); the host sees this reference, which names one object of one instance. `own`
+ * on an argument: the guest takes the resource, and the worker forgets the reference.
+ */
+export interface ResourceRef {
+  $resource: string;
+  own?: true;
+}
+
+export function isResourceRef(value: unknown): value is ResourceRef {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { $resource?: unknown }).$resource === 'string'
+  );
+}
+
 export interface WireError {
   code: string;
   message: string;

@@ -4,13 +4,22 @@
  * call at a time. Nothing here can reach the host's stdout, environment or process: the guest gets
  * only what `wasi/` hands it.
  */
+import { randomBytes } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { concatBytes } from '../core/index.js';
 // Not the grants index: the worker bundle must not carry the store, the YAML policy reader or sockets.
 import type { Capability } from '../grants/capability.js';
 import { decide } from '../grants/decide.js';
 import { makeHostCaller } from './host-call.js';
-import type { CallRequest, StartMessage, WireError, WorkerInit, WorkerMessage } from './protocol.js';
+import {
+  type CallRequest,
+  type ResourceRef,
+  type StartMessage,
+  type WireError,
+  type WorkerInit,
+  type WorkerMessage,
+  isResourceRef,
+} from './protocol.js';
 import { GuestExit, type HttpResponseMessage, type SocketReply, wasiImports } from './wasi/index.js';
 
 type Instantiate = (
@@ -110,6 +119,58 @@ function buildImports(): Record<string, unknown> {
 
 let exportsByName: Map<string, (...args: unknown[]) => unknown> | undefined;
 
+/**
+ * The resource objects of the current instance that the host holds references to. A new instance
+ * gets a new prefix, so a reference to an object of an ended instance can never name another one.
+ */
+const resources = {
+  objects: new Map<string, object>(),
+  /** Prototypes of the exported resource classes: how a returned resource object is recognised. */
+  prototypes: new Set<object>(),
+  prefix: '',
+  next: 0,
+  reset(): void {
+    this.objects.clear();
+    this.prototypes.clear();
+    this.prefix = `${randomBytes(6).toString('hex')}.`;
+    this.next = 0;
+  },
+};
+
+/** A handle that names nothing of this instance: the caller's mistake; the instance is fine. */
+class ResourceArgumentError extends Error {}
+
+/** Host references in arguments → the instance's objects (an `own` one is handed over, and forgotten). */
+function resolveResources(value: unknown): unknown {
+  if (isResourceRef(value)) {
+    const object = resources.objects.get(value.$resource);
+    if (!object) {
+      throw new ResourceArgumentError(
+        'the resource handle belongs to an instance that has ended (a trap, a timeout or a restart) or was given away',
+      );
+    }
+    if (value.own) resources.objects.delete(value.$resource);
+    return object;
+  }
+  if (Array.isArray(value)) return value.map(resolveResources);
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveResources(v)]));
+  }
+  return value;
+}
+
+/** Resource objects in a result → references the host can hold (and send back). */
+function referResources(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
+  if (resources.prototypes.has(Object.getPrototypeOf(value) as object)) {
+    const ref = `${resources.prefix}${resources.next++}`;
+    resources.objects.set(ref, value);
+    return { $resource: ref } satisfies ResourceRef;
+  }
+  if (Array.isArray(value)) return value.map(referResources);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, referResources(v)]));
+}
+
 async function instantiate(): Promise<Map<string, (...args: unknown[]) => unknown>> {
   const glue = await glueLoading!;
   const instance = await glue.instantiate(
@@ -121,6 +182,7 @@ async function instantiate(): Promise<Map<string, (...args: unknown[]) => unknow
     buildImports(),
     (module, imports) => new WebAssembly.Instance(module, imports),
   );
+  resources.reset();
   return indexExports(instance);
 }
 
@@ -134,15 +196,50 @@ function indexExports(instance: Record<string, unknown>): Map<string, (...args: 
     if (typeof value === 'function') {
       byName.set(kebab(key), value as (...args: unknown[]) => unknown);
     } else if (value && typeof value === 'object') {
+      const set = (name: string, fn: (...args: unknown[]) => unknown) =>
+        byName.set(key.includes(':') ? `${key}#${name}` : `${kebab(key)}.${name}`, fn);
       for (const [fnKey, fn] of Object.entries(value as Record<string, unknown>)) {
         if (typeof fn !== 'function') continue;
-        const name = kebab(fnKey);
-        if (key.includes(':')) byName.set(`${key}#${name}`, fn as (...args: unknown[]) => unknown);
-        else byName.set(`${kebab(key)}.${name}`, fn as (...args: unknown[]) => unknown);
+        if (isResourceClass(fnKey, fn)) indexResource(fnKey, fn, set);
+        else set(kebab(fnKey), fn as (...args: unknown[]) => unknown);
       }
     }
   }
   return byName;
+}
+
+/** jco exports an interface's resource as a class named in PascalCase; functions are camelCase. */
+function isResourceClass(name: string, value: unknown): value is new (...args: unknown[]) => object {
+  return /^[A-Z]/.test(name) && typeof value === 'function' && typeof value.prototype === 'object';
+}
+
+/**
+ * A resource's constructor, methods and static functions under their WIT names
+ * (`[constructor]counter`, `[method]counter.get`, `[static]counter.merge`). A method checks that
+ * `self` is one of its own objects: a reference to another resource type is an argument error.
+ */
+function indexResource(
+  className: string,
+  Class: new (...args: unknown[]) => object,
+  set: (name: string, fn: (...args: unknown[]) => unknown) => void,
+): void {
+  const resource = kebab(className).replace(/^-/, '');
+  const prototype = Class.prototype as Record<string, unknown>;
+  resources.prototypes.add(prototype);
+  set(`[constructor]${resource}`, (...args) => new Class(...args));
+  for (const name of Object.getOwnPropertyNames(prototype)) {
+    const method = prototype[name];
+    if (name === 'constructor' || typeof method !== 'function') continue;
+    set(`[method]${resource}.${kebab(name)}`, (self, ...args) => {
+      if (!(self instanceof Class)) throw new ResourceArgumentError(`expected a ${resource} as self`);
+      return (method as (...a: unknown[]) => unknown).apply(self, args);
+    });
+  }
+  for (const name of Object.getOwnPropertyNames(Class)) {
+    const fn = (Class as unknown as Record<string, unknown>)[name];
+    if (['length', 'name', 'prototype'].includes(name) || typeof fn !== 'function') continue;
+    set(`[static]${resource}.${kebab(name)}`, fn.bind(Class) as (...args: unknown[]) => unknown);
+  }
 }
 
 function kebab(name: string): string {
@@ -155,6 +252,9 @@ function toWire(err: unknown): { error: WireError; poisoned: boolean } {
       error: { code: 'GUEST_EXIT', message: err.message, exitCode: err.exitCode },
       poisoned: true,
     };
+  }
+  if (err instanceof ResourceArgumentError) {
+    return { error: { code: 'INVALID_ARGUMENT', message: err.message }, poisoned: false };
   }
   const payload = (err as { payload?: unknown } | null)?.payload;
   if (err && typeof err === 'object' && 'payload' in err) {
@@ -210,7 +310,9 @@ async function call(request: CallRequest): Promise<void> {
         message: `no export named "${request.fn}"; the component exports ${known}`,
       };
     } else {
-      value = await fn(...request.args);
+      const withResources = resources.prototypes.size > 0;
+      value = await fn(...(withResources ? (resolveResources(request.args) as unknown[]) : request.args));
+      if (withResources) value = referResources(value);
       if (sizeOf(value, init.limits.outputBytes) > init.limits.outputBytes) {
         value = undefined;
         error = {

@@ -3,7 +3,6 @@
  * Streamable HTTP, and @modelcontextprotocol/inspector-cli. Tools come from the WIT types of real
  * components (the 12 MB JS types fixture and the C fixture).
  */
-import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -13,6 +12,7 @@ import { CLI_PATH, sandbox } from '../harness/cli.js';
 import { cComponentPath } from '../harness/c-fixtures.js';
 import { jsComponentPath } from '../harness/js-fixtures.js';
 import { inspectorFor } from '../harness/inspector.js';
+import { serveHttpCli } from '../harness/serve.js';
 
 let types: string;
 let basic: string;
@@ -107,27 +107,7 @@ describe('wtools serve', () => {
     const data = sb.path('data');
     await mkdir(data);
     await writeFile(`${data}/note.txt`, 'served');
-    const child = spawn(
-      process.execPath,
-      [CLI_PATH, 'serve', basic, '--http', '127.0.0.1:0', '--grant', `fs:${data}:ro`],
-      {
-        env: { PATH: process.env.PATH ?? '', ...sb.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    onTestFinished(() => {
-      child.kill('SIGTERM');
-    });
-    let stderr = '';
-    const ready = await new Promise<{ url: string; token: string }>((resolve, reject) => {
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-        stderr += chunk;
-        const url = /serving MCP at (\S+)/.exec(stderr)?.[1];
-        const token = /bearer token (\S+)/.exec(stderr)?.[1];
-        if (url && token) resolve({ url, token });
-      });
-      child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
+    const ready = await serveHttpCli(sb, [basic, '--grant', `fs:${data}:ro`]);
     const unauthorised = await fetch(ready.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -177,9 +157,7 @@ describe('wtools serve', () => {
     expect(called.code, called.stderr).toBe(0);
     expect(JSON.parse(called.stdout)).toMatchObject({ structuredContent: { result: 'served' } });
 
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
+    expect(await ready.stop('SIGINT')).toBe(0);
   });
 
   it('is driven by @modelcontextprotocol/inspector-cli over stdio', async () => {
