@@ -44,6 +44,9 @@ export function describeNotComponent(header: Uint8Array): string {
   );
 }
 
+/** The extern sort of a type (`(import "name" (type …))`). */
+const EXTERN_TYPE = 0x03;
+
 /**
  * Names of the top-level imports and exports, in binary order. Nested modules and components are
  * skipped by their section size, so this costs one pass over section headers plus the two sections.
@@ -71,13 +74,16 @@ export function readComponentNames(bytes: Uint8Array): ComponentNames {
       const list = id === SECTION_IMPORT ? names.imports : names.exports;
       const count = section.u32('an entry count');
       for (let i = 0; i < count; i++) {
-        list.push(section.externName());
+        const name = section.externName();
         if (id === SECTION_EXPORT) {
+          list.push(name);
           section.sortIdx();
           if (section.byte('an optional export type (00 or 01)', [0x00, 0x01]) === 0x01) {
             section.skipExternDesc();
           }
         } else {
+          // A type import (a world's own record or enum) names a shape, not something to provide.
+          if (bytes[section.offset] !== EXTERN_TYPE) list.push(name);
           section.skipExternDesc();
         }
       }

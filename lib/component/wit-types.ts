@@ -237,7 +237,9 @@ class WorldReader {
         interfaces.push({ name, functions: fns });
       }
     }
-    const world: ComponentWorld = { functions, interfaces, imports: root.imports.map(([name]) => name) };
+    // Type imports (a world's own records and enums) are shapes, not something the host provides.
+    const imports = root.imports.filter(([, ext]) => ext.s !== 'type').map(([name]) => name);
+    const world: ComponentWorld = { functions, interfaces, imports };
     for (const section of this.docSections) applyPackageDocs(world, section);
     return world;
   }

@@ -28,6 +28,8 @@ const GROUPS: Record<string, { wit: (base: string) => string; world: (base: stri
   c: { wit: (base) => path.join('c', 'wit', `${base}.wit`), world: (base) => base },
   // Every attack implements the same world, so tests drive them all alike.
   attacks: { wit: () => path.join('attacks', 'wit', 'attack.wit'), world: () => 'attack' },
+  // Starter components written in C: their WIT is the product's, in wit/starter/<name>.wit.
+  starter: { wit: (base) => path.join('..', 'wit', 'starter', `${base}.wit`), world: (base) => base },
 };
 
 /** The compiler; override with WTOOLS_CLANG (it must target wasm32-wasi with wasi-libc installed). */
@@ -50,7 +52,7 @@ const BUILD_FORMAT = 2;
 const BUILD_TIMEOUT_MS = 120_000;
 /** How long a worker waits for another process that is building the same component. */
 const LOCK_TIMEOUT_MS = 5 * 60_000;
-const NAME_PATTERN = /^(c|attacks)\/[a-z0-9][a-z0-9-]*$/;
+const NAME_PATTERN = /^(c|attacks|starter)\/[a-z0-9][a-z0-9-]*$/;
 
 const once = buildOnce();
 
@@ -68,7 +70,9 @@ export function cComponentNames(): string[] {
 /** Path of the component built from components/<name>.c, building it on a cache miss. */
 export function cComponentPath(name: string): Promise<string> {
   if (!NAME_PATTERN.test(name)) {
-    throw new Error(`C fixture names are "c/<name>" or "attacks/<name>" in lowercase words, got "${name}"`);
+    throw new Error(
+      `C component names are "c/<name>", "attacks/<name>" or "starter/<name>" in lowercase words, got "${name}"`,
+    );
   }
   return once(name, async () => {
     const [group = '', base = ''] = name.split('/');

@@ -41,6 +41,26 @@ export function jsComponentPath(name: JsFixtureName): Promise<string> {
   });
 }
 
+/** The starter components written in JavaScript (components/starter/<name>, WIT in wit/starter). */
+export const STARTER_JS_NAMES = ['encode', 'time', 'fetch', 'filesystem'] as const;
+export type StarterJsName = (typeof STARTER_JS_NAMES)[number];
+const STARTER_DIR = path.join(REPO_ROOT, 'components', 'starter');
+const STARTER_WIT_DIR = path.join(REPO_ROOT, 'wit', 'starter');
+
+/** Path of a compiled starter component, building it on a cache miss (keyed by its sources and WIT). */
+export function starterJsComponentPath(name: StarterJsName): Promise<string> {
+  if (!STARTER_JS_NAMES.includes(name)) throw new Error(`no JavaScript starter component "${String(name)}"`);
+  return once(`starter/${name}`, async () => {
+    const dir = path.join(STARTER_DIR, name);
+    const key = await sourceDigest(dir, [STARTER_WIT_DIR]);
+    return cachedBuild(
+      path.join(CACHE_DIR, `starter-${name}-${key}.wasm`),
+      () => build(dir),
+      LOCK_TIMEOUT_MS,
+    );
+  });
+}
+
 /** Builds (or finds) every JavaScript fixture, two builds at a time. */
 export function buildJsComponents(): Promise<string[]> {
   return Promise.all(JS_FIXTURE_NAMES.map((name) => jsComponentPath(name)));
@@ -91,11 +111,11 @@ async function build(dir: string): Promise<Uint8Array> {
 }
 
 /** Digest of everything that shapes the output: sources, WIT, build scripts and compilers. */
-async function sourceDigest(dir: string): Promise<string> {
+async function sourceDigest(dir: string, witDirs: readonly string[] = []): Promise<string> {
   const parts: string[] = [compilerVersions()];
-  for (const root of [BUILD_DIR, dir]) {
+  for (const root of [BUILD_DIR, dir, ...witDirs]) {
     for (const file of await listFiles(root)) {
-      parts.push(path.relative(JS_DIR, file), await readFile(file, 'utf8'));
+      parts.push(path.relative(REPO_ROOT, file), await readFile(file, 'utf8'));
     }
   }
   return digestHex(sha256(parts.join('\0')));

@@ -3,8 +3,8 @@
 //
 //   node --import ./preload.mjs build.mjs <component folder> <output file>
 //
-// The component folder holds build.json ({ source, world, disableFeatures? }), the JS source and a
-// wit/ folder. Paths must be absolute: componentize-js resolves them on the shim's "/" preopen.
+// The component folder holds build.json ({ source, world, wit?, disableFeatures? }), the JS source
+// and a wit/ folder (or `wit`, a path relative to the folder). Paths must be absolute: componentize-js resolves them on the shim's "/" preopen.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import process from 'node:process';
@@ -17,7 +17,8 @@ const config = JSON.parse(await readFile(path.join(dir, 'build.json'), 'utf8'));
 const started = Date.now();
 const { component } = await componentize({
   sourcePath: path.join(dir, config.source),
-  witPath: path.join(dir, 'wit'),
+  // `wit` in build.json names a WIT folder elsewhere (the starter components share wit/starter).
+  witPath: config.wit ? path.resolve(dir, config.wit) : path.join(dir, 'wit'),
   worldName: config.world,
   disableFeatures: config.disableFeatures ?? [],
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { componentWit } from '@bytecodealliance/jco';
 import { describe, expect, it } from 'vitest';
 import { describeNotComponent, readComponentNames, wasmKind } from '../../../lib/component/binary.js';
+import { readComponentWorld } from '../../../lib/component/index.js';
 import { WtoolsError, isWtoolsError } from '../../../lib/core/index.js';
 import { bigComponent, fixturePath, fixtureWasm } from '../../harness/fixtures.js';
 
@@ -33,6 +34,14 @@ function sections(bytes: Uint8Array): { id: number; start: number; contents: num
   }
   return out;
 }
+
+describe('readComponentNames', () => {
+  it('leaves out type imports: a world\'s own records and enums are not something to provide', async () => {
+    const bytes = await fixtureWasm('world-types');
+    expect(readComponentNames(bytes)).toEqual({ imports: [], exports: ['count'] });
+    expect(readComponentWorld(bytes).imports).toEqual([]);
+  });
+});
 
 describe('wasmKind', () => {
   it('tells components, core modules and other bytes apart', async () => {
