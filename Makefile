@@ -4,10 +4,13 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.install-stamp
 REGISTRY_PORT ?= 5000
 
-.PHONY: help install deps system-deps build run test check bench fixtures registry-up registry-down clean
+.PHONY: help install deps system-deps build run tour components publish test check bench fixtures registry-up registry-down clean
 
 help:
-	@echo "make run          install, build and run the demo on a throwaway local registry"
+	@echo "make run          install, build, and serve the signed starter components over HTTP (PORT=0)"
+	@echo "make tour         the pull path on a throwaway local registry: push, sign, pull, verify, call"
+	@echo "make components   build the starter components and sign them into dist/starter"
+	@echo "make publish REGISTRY=host/ns  push the signed starter set to a registry"
 	@echo "make test         install what is needed, then check and run every test"
 	@echo "make check        typecheck, lint, format check and the layer rule"
 	@echo "make bench        benchmarks with baselines (writes bench/results/latest.json)"
@@ -29,13 +32,28 @@ system-deps:
 build: deps
 	npm run build
 
-run: install build
+# The starter components, signed into OCI layouts under dist/starter, served over HTTP on 127.0.0.1.
+PORT ?= 0
+run: install build components
+	node dist/bundle/bin.js serve --demo --http 127.0.0.1:$(PORT)
+
+# The pull path on a throwaway local registry: push, sign, pull, copy, verify, call with grants.
+tour: install build fixtures
 	bash scripts/demo.sh
+
+# Builds the starter components (cached by content hash) and signs them into dist/starter.
+components: deps build
+	npx tsx scripts/build-starter.ts
+
+# Pushes the signed starter set, signatures included, to REGISTRY (host[:port]/namespace).
+publish: components
+	@test -n "$(REGISTRY)" || { echo "usage: make publish REGISTRY=host[:port]/namespace"; exit 2; }
+	bash scripts/publish-starter.sh "$(REGISTRY)"
 
 check: deps
 	npm run check
 
-test: install build check fixtures
+test: install build check fixtures components
 	npx vitest run
 
 fixtures: deps
@@ -57,6 +75,6 @@ clean:
 NODE22 := .cache/node22/node_modules/.bin/node
 $(NODE22):
 	mkdir -p .cache/node22 && cd .cache/node22 && echo '{"private":true}' > package.json && npm i --no-audit --no-fund node@22
-test-node22: install build fixtures $(NODE22)
+test-node22: install build fixtures components $(NODE22)
 	$(NODE22) node_modules/vitest/vitest.mjs run
 .PHONY: test-node22

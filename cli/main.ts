@@ -113,6 +113,12 @@ async function main(): Promise<number> {
   return handlerExitCode;
 }
 
+// A reader that stops early (`wtools ls | head`) closes the pipe: that is no error of ours, and
+// the rest of the output has nowhere to go. `serve` over stdio watches stdout itself as well.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 main().then(
   (code) => {
     process.exitCode = code;

@@ -1,16 +1,16 @@
 import type { Argv } from 'yargs';
+import { WtoolsError } from '../../lib/index.js';
 import { type GlobalFlags } from '../common.js';
 import { printJson, printLine } from '../output.js';
+import { MCP_CLIENTS, type McpClient, httpSnippet, stdioSnippet } from '../snippets.js';
 
 interface McpConfigArgs extends GlobalFlags {
-  client: 'claude-code' | 'cursor' | 'vscode' | 'gemini';
+  client: McpClient;
   components: string[];
   grant: string[];
   name: string;
-}
-
-function quote(arg: string): string {
-  return /^[A-Za-z0-9_./:@=+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+  url?: string;
+  token?: string;
 }
 
 export const mcpConfigCommand = {
@@ -19,31 +19,28 @@ export const mcpConfigCommand = {
   builder: (yargs: Argv<GlobalFlags>) =>
     yargs
       .positional('components', { type: 'string', array: true, default: [], describe: 'components to serve' })
-      .option('client', {
-        choices: ['claude-code', 'cursor', 'vscode', 'gemini'] as const,
-        demandOption: true,
-        describe: 'the MCP client',
-      })
+      .option('client', { choices: MCP_CLIENTS, demandOption: true, describe: 'the MCP client' })
       .option('grant', { type: 'string', array: true, default: [], describe: 'grants to pass to serve' })
       .option('name', { type: 'string', default: 'wtools', describe: 'the server name in the client' })
-      .example('$0 mcp-config --client claude-code ghcr.io/org/files:1.0 --grant fs:/data:ro', ''),
+      .option('url', { type: 'string', describe: 'a running `wtools serve --http` to connect to instead' })
+      .option('token', { type: 'string', describe: 'its bearer token (with --url)' })
+      .example('$0 mcp-config --client claude-code ghcr.io/org/files:1.0 --grant fs:/data:ro', '')
+      .example('$0 mcp-config --client cursor --url http://127.0.0.1:8800/mcp --token T', ''),
   handler: (argv: McpConfigArgs) => {
-    const args = ['serve', ...argv.components, ...argv.grant.flatMap((g) => ['--grant', g])];
-    const server = { command: 'wtools', args };
-    switch (argv.client) {
-      case 'claude-code':
-        if (argv.json)
-          return printJson({ command: ['claude', 'mcp', 'add', argv.name, '--', 'wtools', ...args] });
-        return printLine(`claude mcp add ${quote(argv.name)} -- wtools ${args.map(quote).join(' ')}`);
-      case 'cursor':
-        // ~/.cursor/mcp.json or .cursor/mcp.json in the project
-        return printJson({ mcpServers: { [argv.name]: server } });
-      case 'vscode':
-        // .vscode/mcp.json
-        return printJson({ servers: { [argv.name]: { type: 'stdio', ...server } } });
-      case 'gemini':
-        // ~/.gemini/settings.json
-        return printJson({ mcpServers: { [argv.name]: server } });
+    if (argv.url && (argv.components.length > 0 || argv.grant.length > 0)) {
+      throw new WtoolsError(
+        'USAGE',
+        'with --url the running server has its components and grants: give neither',
+      );
     }
+    const snippet = argv.url
+      ? httpSnippet(argv.client, argv.name, argv.url, argv.token ?? null)
+      : stdioSnippet(argv.client, argv.name, [
+          'serve',
+          ...argv.components,
+          ...argv.grant.flatMap((g) => ['--grant', g]),
+        ]);
+    if (typeof snippet !== 'string') return printJson(snippet);
+    return argv.json ? printJson({ command: snippet }) : printLine(snippet);
   },
 };

@@ -3,6 +3,7 @@ import {
   type DenialEvent,
   type InstanceLifetime,
   ServeTools,
+  type StarterSet,
   WtoolsError,
   closeTools,
   formatCapability,
@@ -11,18 +12,22 @@ import {
   parseDurationMs,
   serveToolsOverHttp,
   serveToolsOverStdio,
+  starterSet,
 } from '../../lib/index.js';
 import { type GlobalFlags, contextFor } from '../common.js';
 import { openTerminal, terminalApprover, terminalLoadPrompts } from '../prompts.js';
+import { MCP_CLIENTS, SNIPPET_PLACE, httpSnippet, snippetText } from '../snippets.js';
 import { GRANT_HELP, type LimitFlags, limitsFrom, splitComponentGrants } from './grants-flags.js';
 import { type TrustFlags, trustOptions, trustOptionsFrom } from './verify.js';
 
 interface ServeArgs extends GlobalFlags, TrustFlags, LimitFlags {
   components: string[];
   http?: string;
+  stdio?: boolean;
   grant: string[];
   tools: string[];
-  instance: InstanceLifetime;
+  instance?: InstanceLifetime;
+  demo: boolean;
   pool: number;
   auth: boolean;
   stateless: boolean;
@@ -40,6 +45,23 @@ function parseListen(text: string): { host: string; port: number } {
   return { host: (match[1] ?? '127.0.0.1').replace(/^\[(.*)\]$/, '$1'), port };
 }
 
+/** The starter set, trusted by its build key only; `--demo` serves nothing else. */
+async function demoSet(argv: ServeArgs): Promise<StarterSet> {
+  if (argv.components.length > 0) {
+    throw new WtoolsError('USAGE', '--demo serves the starter components: give no other components with it');
+  }
+  return starterSet();
+}
+
+/** How to connect each MCP client to this server, for the terminal that started it. */
+function clientSnippets(url: string, token: string | null): string {
+  const blocks = MCP_CLIENTS.map(
+    (client) =>
+      `# ${client} (${SNIPPET_PLACE[client]})\n${snippetText(httpSnippet(client, 'wtools', url, token))}`,
+  );
+  return `\nConnect an MCP client:\n\n${blocks.join('\n\n')}\n\nCtrl-C stops the server.\n`;
+}
+
 export const serveCommand = {
   command: 'serve [components..]',
   describe: 'Offer the exports of components as MCP tools, over stdio (default) or Streamable HTTP',
@@ -53,6 +75,12 @@ export const serveCommand = {
           describe: '.wasm files, or references pulled through the trust policy',
         })
         .option('stdio', { type: 'boolean', describe: 'serve over stdin/stdout (the default)' })
+        .option('demo', {
+          type: 'boolean',
+          default: false,
+          describe:
+            'serve the starter components that ship with wtools (signed at build time), over HTTP on 127.0.0.1 unless --stdio',
+        })
         .option('http', {
           type: 'string',
           describe: 'serve Streamable HTTP at HOST:PORT (loopback; port 0 picks one)',
@@ -71,8 +99,8 @@ export const serveCommand = {
         })
         .option('instance', {
           choices: ['shared', 'per-session', 'per-call'] as const,
-          default: 'shared' as const,
-          describe: 'instance lifetime: one for all calls, one per MCP session, or a fresh one per call',
+          describe:
+            'instance lifetime: one for all calls, one per MCP session, or a fresh one per call (default: what the component asks for, else shared)',
         })
         .option('pool', { type: 'number', default: 1, describe: 'worker threads per component' })
         .option('timeout', { type: 'string', describe: 'per-call time limit (default 30s)' })
@@ -110,9 +138,11 @@ export const serveCommand = {
       .example(
         '$0 serve ./tool.wasm --http 127.0.0.1:8800',
         'Streamable HTTP; the token is printed on stderr',
-      ),
+      )
+      .example('$0 serve --demo', 'the starter components over HTTP, with snippets for MCP clients'),
   handler: async (argv: ServeArgs): Promise<void> => {
     const context = contextFor(argv);
+    const demo = argv.demo ? await demoSet(argv) : undefined;
     const { all, byComponent } = splitComponentGrants(argv.grant);
     const abort = new AbortController();
     const stop = (): void => abort.abort();
@@ -127,16 +157,16 @@ export const serveCommand = {
       promptTimeoutMs: parseDurationMs(argv.promptTimeout),
     });
     const serveOptions = {
-      inputs: argv.components,
+      inputs: demo?.inputs ?? argv.components,
       permissions,
       ...(terminal ? { loadPrompts: terminalLoadPrompts(terminal) } : {}),
       grants: all,
       forComponent: byComponent,
       limits: limitsFrom(argv),
-      lifetime: argv.instance,
+      ...(argv.instance ? { lifetime: argv.instance } : {}),
       poolSize: argv.pool,
       tools: argv.tools,
-      pull: { trustOptions: await trustOptionsFrom(argv) },
+      pull: { trustOptions: demo?.trust ?? (await trustOptionsFrom(argv)) },
       onLoaded: (component: { name: string; origin: string }, count: number) =>
         say(`wtools: loaded ${component.name} (${component.origin}): ${count} tools`),
       onDenied: (event: DenialEvent) =>
@@ -145,8 +175,9 @@ export const serveCommand = {
     const components = await loadTools(context, serveOptions);
     const provider = new ServeTools(context, components, { ...serveOptions, builtins: argv.builtinTools });
     try {
-      if (argv.http) {
-        const { host, port } = parseListen(argv.http);
+      const listen = argv.http ?? (demo && !argv.stdio ? '127.0.0.1:0' : undefined);
+      if (listen) {
+        const { host, port } = parseListen(listen);
         const handle = await serveToolsOverHttp(provider, {
           host,
           port,
@@ -157,6 +188,7 @@ export const serveCommand = {
         // Printed even with --quiet: without the address and token no client can connect.
         process.stderr.write(`wtools: serving MCP at ${handle.url}\n`);
         if (handle.token) process.stderr.write(`wtools: bearer token ${handle.token}\n`);
+        if (demo && !argv.quiet) process.stderr.write(clientSnippets(handle.url, handle.token ?? null));
         await new Promise<void>((resolve) =>
           abort.signal.addEventListener('abort', () => resolve(), { once: true }),
         );

@@ -39,7 +39,13 @@ export interface ComponentSource {
   trust?: StoredTrust;
   /** What its artifact's policy layer asks for (a request, never a grant). */
   declaredPolicy?: DeclaredPolicy;
+  /** The instance lifetime its publisher asks for (annotation dev.wtools.instance). */
+  instanceHint?: InstanceLifetime;
 }
+
+/** The manifest annotation by which a publisher asks for an instance lifetime (state per session, say). */
+export const INSTANCE_ANNOTATION = 'dev.wtools.instance';
+const LIFETIMES: readonly InstanceLifetime[] = ['shared', 'per-session', 'per-call'];
 
 export async function loadComponentSource(
   context: WtoolsContext,
@@ -71,6 +77,7 @@ export async function loadComponentSource(
 /** A pulled component as something to load: its bytes read back from the store and checked. */
 export async function sourceOfPull(context: WtoolsContext, pulled: PullResult): Promise<ComponentSource> {
   const bytes = await readPulledComponent(context, pulled);
+  const hint = pulled.annotations[INSTANCE_ANNOTATION];
   const repository =
     pulled.reference
       .replace(/[@:][^/]*$/, '')
@@ -83,6 +90,7 @@ export async function sourceOfPull(context: WtoolsContext, pulled: PullResult): 
     bytes,
     trust: pulled.trust,
     ...(pulled.declaredPolicy ? { declaredPolicy: pulled.declaredPolicy } : {}),
+    ...(LIFETIMES.includes(hint as InstanceLifetime) ? { instanceHint: hint as InstanceLifetime } : {}),
   };
 }
 

@@ -16,3 +16,4 @@ export * from './permissions.js';
 export * from './grant-commands.js';
 export * from './declared-policy.js';
 export * from './load-prompts.js';
+export * from './starter.js';

@@ -54,6 +54,8 @@ export interface PullResult {
   trust: StoredTrust;
   /** What its publisher's policy layer asks for: a request for a human, never a grant. */
   declaredPolicy?: DeclaredPolicy;
+  /** The manifest's annotations (the publisher's, signed with the manifest). */
+  annotations: Record<string, string>;
 }
 
 /**
@@ -223,6 +225,7 @@ async function describePull(
     cached,
     trust,
     ...(declaredPolicy ? { declaredPolicy } : {}),
+    annotations: manifest.annotations ?? {},
   };
 }
 

@@ -48,15 +48,21 @@ export interface ServedComponent extends ToolComponent {
 }
 
 /**
- * How long a component's instances live. Resource handles name objects inside an instance, so a
- * component whose tools pass handles gets one instance per session unless one was chosen: shared
- * instances would mix sessions' objects, and per-call ones forget them (its handle tools are then
- * left out, with the reason).
+ * How long a component's instances live: what `--instance` chose, else what its publisher asked
+ * for (state kept per session, say), else shared. Resource handles name objects inside an instance,
+ * so a component whose tools pass handles gets one instance per session unless per-call was chosen:
+ * shared instances would mix sessions' objects, and per-call ones forget them (its handle tools are
+ * then left out, with the reason).
  */
-function lifetimeFor(world: ComponentWorld, chosen: InstanceLifetime | undefined): InstanceLifetime {
+function lifetimeFor(
+  world: ComponentWorld,
+  chosen: InstanceLifetime | undefined,
+  hint: InstanceLifetime | undefined,
+): InstanceLifetime {
   const fns = [...world.functions, ...world.interfaces.flatMap((i) => i.functions)];
-  if (chosen !== 'per-call' && fns.some(functionUsesHandles)) return 'per-session';
-  return chosen ?? 'shared';
+  const lifetime = chosen ?? hint ?? 'shared';
+  if (lifetime === 'shared' && fns.some(functionUsesHandles)) return 'per-session';
+  return lifetime;
 }
 
 /** The runtime settings of `serve` that every component of it starts with. */
@@ -92,7 +98,7 @@ export async function startToolComponent(
       options.loadPrompts,
     ));
   }
-  const lifetime = lifetimeFor(inspection.world, options.lifetime);
+  const lifetime = lifetimeFor(inspection.world, options.lifetime, source.instanceHint);
   const runtime = await startRuntime(context, source.name, transpiled, {
     grants: permissions ? [] : given,
     ...(permissions ? { permissions } : {}),

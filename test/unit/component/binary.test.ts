@@ -36,7 +36,7 @@ function sections(bytes: Uint8Array): { id: number; start: number; contents: num
 }
 
 describe('readComponentNames', () => {
-  it('leaves out type imports: a world\'s own records and enums are not something to provide', async () => {
+  it("leaves out type imports: a world's own records and enums are not something to provide", async () => {
     const bytes = await fixtureWasm('world-types');
     expect(readComponentNames(bytes)).toEqual({ imports: [], exports: ['count'] });
     expect(readComponentWorld(bytes).imports).toEqual([]);
