@@ -42,7 +42,7 @@ tour: install build fixtures
 	bash scripts/demo.sh
 
 # Builds the starter components (cached by content hash) and signs them into dist/starter.
-components: deps build
+components: install build
 	npx tsx scripts/build-starter.ts
 
 # Pushes the signed starter set, signatures included, to REGISTRY (host[:port]/namespace).
