@@ -1,5 +1,5 @@
-// Issue 5's figures: tools/call round trips over stdio, and throughput with 8 concurrent HTTP
-// clients, for `wtools serve` with the C fixture against wtools' own MCP server offering a plain
+// Issue 5's and 8's figures: tools/call round trips over stdio, and throughput with 1, 4 and 8
+// concurrent HTTP clients, for `wtools serve` with the C fixture against wtools' own MCP server offering a plain
 // JavaScript tool (bench/plain-mcp-server.mjs), measured side by side in one run.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -12,8 +12,9 @@ import { type Bench, REPO_ROOT, type Scenario, percentile, summarize } from '../
 const PLAIN = path.join(REPO_ROOT, 'bench', 'plain-mcp-server.mjs');
 const WORKER_HOP = path.join(REPO_ROOT, 'bench', 'worker-hop-mcp-server.mjs');
 const CALLS = 2000;
-const HTTP_CLIENTS = 8;
-const HTTP_CALLS_EACH = 250;
+/** Issue 8: throughput with 1, 4 and 8 concurrent clients; 2000 calls in all at each level. */
+const HTTP_CLIENT_COUNTS = [1, 4, 8];
+const HTTP_CALLS = 2000;
 
 interface Target {
   args: string[];
@@ -56,7 +57,7 @@ async function stdioLatencies(targets: Target[], env: NodeJS.ProcessEnv): Promis
   return times;
 }
 
-async function httpThroughput(target: Target, env: NodeJS.ProcessEnv): Promise<number> {
+async function httpThroughput(target: Target, env: NodeJS.ProcessEnv, clientCount: number): Promise<number> {
   const child = spawn(process.execPath, target.args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     let stderr = '';
@@ -70,7 +71,7 @@ async function httpThroughput(target: Target, env: NodeJS.ProcessEnv): Promise<n
       child.once('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
     });
     const clients = await Promise.all(
-      Array.from({ length: HTTP_CLIENTS }, async () => {
+      Array.from({ length: clientCount }, async () => {
         const client = new Client({ name: 'bench', version: '1.0.0' });
         await client.connect(
           new StreamableHTTPClientTransport(new URL(url), {
@@ -84,13 +85,13 @@ async function httpThroughput(target: Target, env: NodeJS.ProcessEnv): Promise<n
     const started = performance.now();
     await Promise.all(
       clients.map(async (client) => {
-        for (let i = 0; i < HTTP_CALLS_EACH; i++)
+        for (let i = 0; i < HTTP_CALLS / clientCount; i++)
           await client.callTool({ name: tool, arguments: { a: i, b: 1 } });
       }),
     );
     const seconds = (performance.now() - started) / 1000;
     await Promise.all(clients.map((c) => c.close()));
-    return (HTTP_CLIENTS * HTTP_CALLS_EACH) / seconds;
+    return HTTP_CALLS / seconds;
   } finally {
     child.kill('SIGTERM');
   }
@@ -135,19 +136,23 @@ export async function mcpScenarios(bench: Bench): Promise<Scenario[]> {
     ratio: floor.median / baseline.median,
   };
 
-  const wtoolsRate = await httpThroughput(
-    { ...wtools, args: [...wtools.args, '--http', '127.0.0.1:0', '--pool', '2'] },
-    env,
-  );
-  const plainRate = await httpThroughput({ ...plain, args: [...plain.args, '--http'] }, env);
-  const throughput: Scenario = {
-    name: `throughput, ${HTTP_CLIENTS} concurrent Streamable HTTP clients (higher is better)`,
-    goal: 'measure only',
-    met: true,
-    subject: summarize([wtoolsRate]),
-    baseline: { name: 'a plain JS tool on wtools’ MCP server', sample: summarize([plainRate]) },
-    ratio: wtoolsRate / plainRate,
-    unit: 'calls/s',
-  };
-  return [roundTrip, workerHop, throughput];
+  const throughput: Scenario[] = [];
+  for (const clients of HTTP_CLIENT_COUNTS) {
+    const wtoolsRate = await httpThroughput(
+      { ...wtools, args: [...wtools.args, '--http', '127.0.0.1:0', '--pool', '2'] },
+      env,
+      clients,
+    );
+    const plainRate = await httpThroughput({ ...plain, args: [...plain.args, '--http'] }, env, clients);
+    throughput.push({
+      name: `throughput, ${clients} concurrent Streamable HTTP client${clients > 1 ? 's' : ''} (higher is better)`,
+      goal: 'measure only',
+      met: true,
+      subject: summarize([wtoolsRate]),
+      baseline: { name: 'a plain JS tool on wtools’ MCP server', sample: summarize([plainRate]) },
+      ratio: wtoolsRate / plainRate,
+      unit: 'calls/s',
+    });
+  }
+  return [roundTrip, workerHop, ...throughput];
 }

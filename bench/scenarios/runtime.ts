@@ -11,7 +11,15 @@ import type * as Runtime from '../../lib/runtime/index.js';
 import { cComponentPath } from '../../test/harness/c-fixtures.js';
 import { fixturePath } from '../../test/harness/fixtures.js';
 import { jsComponentPath } from '../../test/harness/js-fixtures.js';
-import { type Bench, REPO_ROOT, type Scenario, percentile, summarize } from '../measure.js';
+import {
+  type Bench,
+  REPO_ROOT,
+  type Scenario,
+  compare,
+  percentile,
+  summarize,
+  timeCommand,
+} from '../measure.js';
 
 const load = <T>(module: string): Promise<T> =>
   import(pathToFileURL(path.join(REPO_ROOT, 'dist', 'lib', module)).href) as Promise<T>;
@@ -73,6 +81,49 @@ async function inThread(
   return { ms: performance.now() - started, call };
 }
 
+const JCO_CLI = path.join(REPO_ROOT, 'node_modules', '.bin', 'jco');
+
+/**
+ * Issue 8: a transpile that misses the cache (a fresh cache folder each run) against `jco transpile`
+ * on the command line writing the same output. The baseline is a process, so its start-up (a
+ * `node -e ""` measured alongside) is given in the note.
+ */
+async function transpileMiss(built: Built, file: string, what: string, bench: Bench): Promise<Scenario> {
+  const bytes = new Uint8Array(await readFile(file));
+  const digest = built.lib.sha256(bytes);
+  const { subject, baseline } = await compare(
+    bench.runs,
+    async (i) => {
+      const started = performance.now();
+      await built.component.transpileCached(
+        bytes,
+        digest,
+        path.join(bench.scratch, `miss-${what.length}-${i}`),
+        what,
+      );
+      return performance.now() - started;
+    },
+    (i) =>
+      timeCommand(JCO_CLI, [
+        'transpile',
+        file,
+        '-o',
+        path.join(bench.scratch, `jco-${what.length}-${i}`),
+        '--quiet',
+      ]),
+  );
+  const start = summarize(await Promise.all([0, 1, 2].map(() => timeCommand(process.execPath, ['-e', '']))));
+  return {
+    name: `transpile, cache miss: ${what}`,
+    goal: 'measure only (issue 8: against jco transpile on the command line)',
+    met: true,
+    subject,
+    baseline: { name: 'jco transpile (the command line)', sample: baseline },
+    ratio: subject.median / baseline.median,
+    note: `the baseline includes a Node start-up (node -e "" took ${start.median.toFixed(0)} ms here); wtools transpiles in-process, then writes the cache entry atomically`,
+  };
+}
+
 export async function runtimeScenarios(bench: Bench): Promise<Scenario[]> {
   const built: Built = {
     lib: await load<typeof Lib>('index.js'),
@@ -87,6 +138,8 @@ export async function runtimeScenarios(bench: Bench): Promise<Scenario[]> {
   built.runtime.keepSpareWorker(true);
   const scenarios: Scenario[] = [];
   try {
+    scenarios.push(await transpileMiss(built, await cComponentPath('c/basic'), 'the C fixture', bench));
+    scenarios.push(await transpileMiss(built, await jsComponentPath('types'), 'the 12 MB JS fixture', bench));
     scenarios.push(await steadyCall(built, c));
     scenarios.push(
       await warmLoad(

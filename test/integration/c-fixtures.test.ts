@@ -64,11 +64,12 @@ describe('C fixtures', () => {
     for (const [i, file] of paths.entries()) {
       const bytes = new Uint8Array(await readFile(file));
       expect(wasmKind(bytes), names[i]).toBe('component');
-      const expected =
-        names[i] === 'c/basic'
-          ? ['add', 'greet', 'read-file', 'write-file', 'list-dir', 'get-env', 'print']
-          : ['run'];
-      expect(readComponentNames(bytes).exports.sort(), names[i]).toEqual(expected.sort());
+      const expected: Record<string, string[]> = {
+        'c/basic': ['add', 'greet', 'read-file', 'write-file', 'list-dir', 'get-env', 'print'],
+        'starter/memory': ['set', 'get', 'delete', 'keys', 'clear'],
+      };
+      const exports = expected[names[i]!] ?? ['run'];
+      expect(readComponentNames(bytes).exports.sort(), names[i]).toEqual(exports.sort());
     }
     // A second ask is served from the cache: same path, no rebuild.
     expect(await cComponentPath('c/basic')).toBe(paths[names.indexOf('c/basic')]);

@@ -397,7 +397,7 @@ describe('readComponentWorld on WAT fixtures', () => {
           ],
         },
       ],
-      imports: ['wtools:fixtures/logging@0.1.0', 'level'],
+      imports: ['wtools:fixtures/logging@0.1.0'], // `level` is a type import: a shape, not something to provide
     });
     // The shim's import names (import-type-point, …) are substituted away by the instantiation.
     expect(allTypes(world).filter((type) => 'name' in type && type.name?.startsWith('import-'))).toEqual([]);
