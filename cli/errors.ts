@@ -51,6 +51,8 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   IO: ExitCode.localState,
   GRANTS_CORRUPT: ExitCode.localState,
   GRANTS_CONFLICT: ExitCode.localState,
+  SECRETS_CORRUPT: ExitCode.localState,
+  SECRETS_CONFLICT: ExitCode.localState,
   POLICY_FILE_INVALID: ExitCode.usage,
   TRANSPILE_FAILED: ExitCode.integrity,
   IMPORTS_REFUSED: ExitCode.integrity,

@@ -11,6 +11,7 @@ import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { rmCommand } from './commands/rm.js';
 import { versionCommand } from './commands/version.js';
+import { configCommand, secretCommand } from './commands/secret.js';
 import { verifyCommand } from './commands/verify.js';
 import { referrersCommand } from './commands/referrers.js';
 import { keygenCommand } from './commands/keygen.js';
@@ -78,6 +79,8 @@ async function main(): Promise<number> {
     policyCommand,
     approvalsCommand,
     auditCommand,
+    secretCommand,
+    configCommand,
     pushCommand,
     copyCommand,
     lsCommand,

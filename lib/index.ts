@@ -32,6 +32,7 @@ export type {
   Limits,
   PendingApproval,
   PermissionRequest,
+  SettingKind,
 } from './grants/index.js';
 export type { CallResult, DenialEvent, InstanceLifetime } from './runtime/index.js';
 export { toJsonValue } from './component/index.js';

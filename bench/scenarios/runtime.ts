@@ -61,6 +61,7 @@ async function inThread(
     (name) => modules[name]!,
     built.runtime.wasiImports({
       env: [],
+      config: [],
       args: ['bench'],
       stdout: sink,
       stderr: sink,

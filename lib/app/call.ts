@@ -27,6 +27,7 @@ import { type PullOptions, type PullResult, pull, readPulledComponent } from './
 import type { StoredTrust } from './trust-record.js';
 import { isComponentFile } from './component-input.js';
 import type { ComponentPermissions, PermissionCenter } from './permissions.js';
+import { injectedSettings } from './secret-commands.js';
 
 export interface ComponentSource {
   /** A short name: the file's base name or the repository's last segment. */
@@ -132,8 +133,11 @@ export async function startComponent(
   return startRuntime(context, source.name, await prepareComponent(context, source), options);
 }
 
-/** Starts a runtime of an already prepared (checked and transpiled) component. */
-export function startRuntime(
+/**
+ * Starts a runtime of an already prepared (checked and transpiled) component, with its grants and,
+ * when its identity is known (its permissions), the secrets and configuration set for it.
+ */
+export async function startRuntime(
   context: WtoolsContext,
   name: string,
   transpiled: TranspiledComponent,
@@ -141,11 +145,13 @@ export function startRuntime(
 ): Promise<ComponentRuntime> {
   const permissions = options.permissions;
   const limits = { ...permissions?.limits(), ...options.limits };
+  const settings = permissions ? await injectedSettings(context, permissions.identity) : undefined;
   return ComponentRuntime.load({
     name,
     transpiled,
     grants: [...(permissions?.grants() ?? []), ...options.grants],
     env: context.options.env ?? process.env,
+    ...(settings ? { injected: settings.injected, redact: settings.redact } : {}),
     limits,
     ...(permissions
       ? {

@@ -17,3 +17,4 @@ export * from './grant-commands.js';
 export * from './declared-policy.js';
 export * from './load-prompts.js';
 export * from './starter.js';
+export * from './secret-commands.js';

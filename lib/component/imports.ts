@@ -35,6 +35,7 @@ const SUPPORTED_IMPORTS: ReadonlySet<string> = new Set([
   'wasi:sockets/ip-name-lookup',
   'wasi:http/types',
   'wasi:http/outgoing-handler',
+  'wasi:config/store',
 ]);
 
 /** `wasi:cli/stdout@0.2.3` → supported; `wasi:cli/stdout@0.3.0` or `acme:secret/door` → not. */
@@ -52,7 +53,7 @@ export function checkImports(imports: readonly string[], name: string): void {
     throw new ComponentError(
       'IMPORTS_REFUSED',
       `${name} imports what the runtime does not provide: ${refused.join(', ')}; ` +
-        'expected only WASI 0.2 interfaces (wasi:cli, clocks, filesystem, io, random, sockets, http)',
+        'expected only WASI 0.2 interfaces (wasi:cli, clocks, filesystem, io, random, sockets, http, config)',
       { details: { refused } },
     );
   }

@@ -59,6 +59,8 @@ export type ErrorCode =
   // grants
   | 'GRANTS_CORRUPT'
   | 'GRANTS_CONFLICT'
+  | 'SECRETS_CORRUPT'
+  | 'SECRETS_CONFLICT'
   | 'POLICY_FILE_INVALID';
 
 export interface WtoolsErrorOptions {

@@ -3,3 +3,4 @@ export * from './digest.js';
 export * from './fs.js';
 export * from './logger.js';
 export * from './package.js';
+export * from './state-file.js';

@@ -4,3 +4,4 @@ export * from './store.js';
 export * from './broker.js';
 export * from './approvals.js';
 export * from './policy-file.js';
+export * from './secrets.js';

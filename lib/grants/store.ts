@@ -11,9 +11,7 @@
  * revision number lets a reader holding an older copy notice that it changed. A file that does not
  * parse is an error that stops everything: never a silent fall back to "no grants" or to defaults.
  */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { GrantError, describeError, withFileLock, writeFileAtomic } from '../core/index.js';
+import { GrantError, StateFile, describeError, parseComponentState } from '../core/index.js';
 import { type Capability, type Limits, formatCapability, parseCapability } from './capability.js';
 
 export const GRANT_STORE_VERSION = 1;
@@ -54,52 +52,15 @@ export function emptyGrantFile(): GrantFile {
   return structuredClone(EMPTY);
 }
 
-export class GrantStore {
-  constructor(readonly file: string) {}
-
-  /** The current state; a missing file is the empty store, an unreadable one an error. */
-  async read(): Promise<GrantFile> {
-    let text: string;
-    try {
-      text = await fs.readFile(this.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyGrantFile();
-      throw new GrantError('IO', `cannot read the grant store ${this.file}: ${describeError(err)}`, {
-        cause: err,
-      });
-    }
-    return parseGrantFile(text, this.file);
-  }
-
-  /**
-   * Applies `change` to the latest state under the lock and writes the result as the next revision.
-   * With `expectRevision`, refuses (GRANTS_CONFLICT) when someone else wrote since that revision was read.
-   * `change` may return false to write nothing.
-   */
-  async update(
-    change: (state: GrantFile) => boolean | void,
-    options: { expectRevision?: number } = {},
-  ): Promise<GrantFile> {
-    // The folder first, private: the lock file is created in it.
-    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    return withFileLock(`${this.file}.lock`, async () => {
-      const state = await this.read();
-      if (options.expectRevision !== undefined && state.revision !== options.expectRevision) {
-        throw new GrantError(
-          'GRANTS_CONFLICT',
-          `the grant store changed while this change was prepared (expected revision ${options.expectRevision}, found ${state.revision}); read it again and retry`,
-        );
-      }
-      if (change(state) === false) return state;
-      state.revision += 1;
-      try {
-        await writeFileAtomic(this.file, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-      } catch (err) {
-        throw new GrantError('IO', `cannot write the grant store ${this.file}: ${describeError(err)}`, {
-          cause: err,
-        });
-      }
-      return state;
+/** The grant store's file: read and updated as a StateFile (see there for the guarantees). */
+export class GrantStore extends StateFile<GrantFile> {
+  constructor(file: string) {
+    super(file, {
+      what: 'the grant store',
+      empty: emptyGrantFile,
+      parse: parseGrantFile,
+      error: (code, message, cause) =>
+        new GrantError(code === 'CONFLICT' ? 'GRANTS_CONFLICT' : 'IO', message, cause ? { cause } : {}),
     });
   }
 }
@@ -114,23 +75,9 @@ function corrupt(file: string, why: string): GrantError {
 
 /** Checks every field, so that a hand-edited or damaged file never grants by accident. */
 export function parseGrantFile(text: string, file: string): GrantFile {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw corrupt(file, `expected JSON, found ${describeError(err)}`);
-  }
-  const state = value as Partial<GrantFile>;
-  if (!state || typeof state !== 'object' || Array.isArray(state)) throw corrupt(file, 'expected an object');
-  if (state.version !== GRANT_STORE_VERSION) {
-    throw corrupt(file, `expected "version": ${GRANT_STORE_VERSION}, found ${JSON.stringify(state.version)}`);
-  }
-  if (!Number.isInteger(state.revision) || (state.revision ?? -1) < 0) {
-    throw corrupt(file, `expected a "revision" count, found ${JSON.stringify(state.revision)}`);
-  }
-  if (!state.components || typeof state.components !== 'object' || Array.isArray(state.components)) {
-    throw corrupt(file, 'expected "components" to be an object');
-  }
+  const state = parseComponentState<GrantFile['components'][string]>(text, GRANT_STORE_VERSION, (why) =>
+    corrupt(file, why),
+  );
   for (const [identity, entry] of Object.entries(state.components)) {
     const where = `components[${JSON.stringify(identity)}]`;
     if (!entry || typeof entry !== 'object' || !Array.isArray(entry.grants)) {

@@ -10,8 +10,10 @@ export interface WorkerInit {
   /** Compiled core modules by the file name the glue asks for; compiled once on the host thread. */
   modules: Record<string, WebAssembly.Module>;
   grants: Grant[];
-  /** Only the granted keys, with the host's values. */
+  /** The granted keys with the host's values, and the variables set for the component. */
   env: [string, string][];
+  /** The variables set for the component alone (its secrets and configuration): wasi:config/store. */
+  config: [string, string][];
   preopens: Preopen[];
   limits: Limits;
   channel: HostCallChannel;

@@ -4,6 +4,7 @@
  * the next call is answered by a fresh instance. Core modules are compiled once here, with their
  * memory capped, and handed to every worker.
  */
+import { Redactor } from './redact.js';
 import { closeSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -47,6 +48,13 @@ export interface RuntimeOptions {
   lifetime?: InstanceLifetime;
   /** Where granted environment keys take their values; default the host's environment. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Variables set for this component (its secrets and configuration), given as its environment
+   * beside the granted host keys; they win a clash. Nothing here comes from the host's environment.
+   */
+  injected?: ReadonlyArray<readonly [string, string]>;
+  /** Values to redact from everything the component hands back (its secrets). */
+  redact?: readonly string[];
   onDenied?(event: DenialEvent): void;
   /**
    * Asks a human about a capability no grant settles; without it such requests are refused. The
@@ -308,21 +316,23 @@ class WorkerSlot {
           break;
         case 'result':
           this.#finish((call) => {
+            const redact = runtime.redactor;
+            const stdout = redact.bytes(message.stdout);
+            const stderr = redact.bytes(message.stderr);
             if (message.ok) {
               call.resolve({
-                value: message.value,
-                stdout: message.stdout,
-                stderr: message.stderr,
+                value: redact.value(message.value),
+                stdout,
+                stderr,
                 outputTruncated: message.outputTruncated,
                 ms: message.ms,
               });
             } else {
-              call.reject(
-                fromWire(message.error!, runtime.name, {
-                  stdout: message.stdout,
-                  stderr: message.stderr,
-                }),
-              );
+              const error = message.error!;
+              const wire = redact.active
+                ? { ...error, message: redact.text(error.message), payload: redact.value(error.payload) }
+                : error;
+              call.reject(fromWire(wire, runtime.name, { stdout, stderr }));
             }
           });
           break;
@@ -498,6 +508,8 @@ export class ComponentRuntime {
   readonly limits: Limits;
   readonly grants: readonly Grant[];
   readonly lifetime: InstanceLifetime;
+  /** Takes the component's secrets out of everything it hands back. */
+  readonly redactor: Redactor;
   exports: string[] = [];
   readonly #init: Omit<WorkerInit, 'channel' | 'modules'>;
   readonly #modules: Promise<Record<string, WebAssembly.Module>>;
@@ -518,16 +530,25 @@ export class ComponentRuntime {
     this.grants = options.grants ?? [];
     this.lifetime = options.lifetime ?? 'shared';
     const env = options.env ?? process.env;
+    const injected = new Map(options.injected ?? []);
+    this.redactor = new Redactor(options.redact ?? []);
     const allowed = this.grants.filter((g) => g.effect === 'allow').map((g) => g.capability);
     this.#init = {
       component: options.name,
       entry: pathToFileURL(options.transpiled.entry).href,
       grants: [...this.grants],
-      env: allowed.flatMap((c) =>
-        c.kind === 'env' && env[c.key] !== undefined && decide(this.grants, c) === 'allow'
-          ? [[c.key, env[c.key]!] as [string, string]]
-          : [],
-      ),
+      env: [
+        ...allowed.flatMap((c) =>
+          c.kind === 'env' &&
+          env[c.key] !== undefined &&
+          decide(this.grants, c) === 'allow' &&
+          !injected.has(c.key)
+            ? [[c.key, env[c.key]!] as [string, string]]
+            : [],
+        ),
+        ...injected,
+      ],
+      config: [...injected],
       preopens: allowed.flatMap((c) => (c.kind === 'fs' ? [{ path: c.path, access: c.access }] : [])),
       limits: this.limits,
     };

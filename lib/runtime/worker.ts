@@ -103,6 +103,7 @@ let capture = new Capture();
 function buildImports(): Record<string, unknown> {
   return wasiImports({
     env: init.env,
+    config: init.config,
     args: [init.component],
     stdout: { write: (b) => capture.write('stdout', b) },
     stderr: { write: (b) => capture.write('stderr', b) },

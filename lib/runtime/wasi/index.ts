@@ -4,6 +4,7 @@
  */
 import type { Capability } from '../../grants/index.js';
 import { type CliOptions, cliImports } from './cli.js';
+import { type ConfigOptions, configImports } from './config.js';
 import { clockImports, randomImports } from './clocks.js';
 import { type FilesystemOptions, filesystemImports } from './filesystem.js';
 import { type HttpOptions, httpImports } from './http.js';
@@ -11,7 +12,12 @@ import { ioImports } from './io.js';
 import { type SocketOptions, socketImports } from './sockets.js';
 
 export interface WasiOptions
-  extends CliOptions, Omit<FilesystemOptions, 'onDenied'>, HttpOptions, Omit<SocketOptions, 'onDenied'> {
+  extends
+    CliOptions,
+    ConfigOptions,
+    Omit<FilesystemOptions, 'onDenied'>,
+    HttpOptions,
+    Omit<SocketOptions, 'onDenied'> {
   onDenied(capability: Capability, reason: string): void;
 }
 
@@ -24,6 +30,7 @@ export function wasiImports(options: WasiOptions): Record<string, Record<string,
     ...filesystemImports(options),
     ...socketImports(options),
     ...httpImports(options),
+    ...configImports(options),
   };
 }
 
