@@ -12,6 +12,7 @@ import { pushCommand } from './commands/push.js';
 import { rmCommand } from './commands/rm.js';
 import { versionCommand } from './commands/version.js';
 import { configCommand, secretCommand } from './commands/secret.js';
+import { profileCommand } from './commands/profile.js';
 import { verifyCommand } from './commands/verify.js';
 import { referrersCommand } from './commands/referrers.js';
 import { keygenCommand } from './commands/keygen.js';
@@ -81,6 +82,7 @@ async function main(): Promise<number> {
     auditCommand,
     secretCommand,
     configCommand,
+    profileCommand,
     pushCommand,
     copyCommand,
     lsCommand,

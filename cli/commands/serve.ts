@@ -12,6 +12,9 @@ import {
   parseDurationMs,
   serveToolsOverHttp,
   serveToolsOverStdio,
+  type WtoolsContext,
+  getProfile,
+  profileInputs,
   starterSet,
 } from '../../lib/index.js';
 import { type GlobalFlags, contextFor } from '../common.js';
@@ -28,6 +31,7 @@ interface ServeArgs extends GlobalFlags, TrustFlags, LimitFlags {
   tools: string[];
   instance?: InstanceLifetime;
   demo: boolean;
+  profile?: string;
   pool: number;
   auth: boolean;
   stateless: boolean;
@@ -53,6 +57,20 @@ async function demoSet(argv: ServeArgs): Promise<StarterSet> {
   return starterSet();
 }
 
+/** A profile's components, each with its grants and tool filters. */
+async function profileSet(
+  context: WtoolsContext,
+  argv: ServeArgs,
+): Promise<ReturnType<typeof profileInputs>> {
+  if (argv.components.length > 0 || argv.demo) {
+    throw new WtoolsError(
+      'USAGE',
+      "--profile serves the profile's components: give no other components or --demo",
+    );
+  }
+  return profileInputs(await getProfile(context, argv.profile!));
+}
+
 /** How to connect each MCP client to this server, for the terminal that started it. */
 function clientSnippets(url: string, token: string | null): string {
   const blocks = MCP_CLIENTS.map(
@@ -75,6 +93,10 @@ export const serveCommand = {
           describe: '.wasm files, or references pulled through the trust policy',
         })
         .option('stdio', { type: 'boolean', describe: 'serve over stdin/stdout (the default)' })
+        .option('profile', {
+          type: 'string',
+          describe: 'serve a profile (wtools profile): its components, tool filters and grants',
+        })
         .option('demo', {
           type: 'boolean',
           default: false,
@@ -143,6 +165,7 @@ export const serveCommand = {
   handler: async (argv: ServeArgs): Promise<void> => {
     const context = contextFor(argv);
     const demo = argv.demo ? await demoSet(argv) : undefined;
+    const profile = argv.profile ? await profileSet(context, argv) : undefined;
     const { all, byComponent } = splitComponentGrants(argv.grant);
     const abort = new AbortController();
     const stop = (): void => abort.abort();
@@ -157,7 +180,8 @@ export const serveCommand = {
       promptTimeoutMs: parseDurationMs(argv.promptTimeout),
     });
     const serveOptions = {
-      inputs: demo?.inputs ?? argv.components,
+      inputs: demo?.inputs ?? profile?.inputs ?? argv.components,
+      ...(profile ? { perInput: profile.perInput } : {}),
       permissions,
       ...(terminal ? { loadPrompts: terminalLoadPrompts(terminal) } : {}),
       grants: all,

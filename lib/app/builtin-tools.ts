@@ -10,6 +10,7 @@ import type { ComponentTools, ToolCallContext, ToolDef, ToolProvider, ToolResult
 import { parseReference } from '../oci/index.js';
 import { appendAudit } from '../store/index.js';
 import { describeSigner } from './verify.js';
+import { getProfile, profileInputs } from './profiles.js';
 import type { WtoolsContext } from './context.js';
 import {
   type ServeOptions,
@@ -67,6 +68,12 @@ const BUILTINS: ToolDef[] = [
       'capability',
       'reason',
     ]),
+  },
+  {
+    name: 'switch-profile',
+    description:
+      'Replace the loaded components with those of a profile the human made (wtools profile create/add), with the grants and tool filters the profile sets. Only existing profiles; the tool list changes.',
+    inputSchema: obj({ name: text }, ['name']),
   },
   {
     name: 'search-components',
@@ -215,6 +222,42 @@ export class ServeTools implements ToolProvider {
           answer: decision.answer,
           decidedBy: decision.by,
           ...(decision.message ? { message: decision.message } : {}),
+        });
+      }
+      case 'switch-profile': {
+        const profileName = text('name');
+        const { inputs, perInput } = profileInputs(await getProfile(this.context, profileName));
+        // Load the whole profile first: a component that fails to load leaves the tool set as it was.
+        const fresh: ServedComponent[] = [];
+        try {
+          for (const input of inputs) {
+            fresh.push(
+              await startToolComponent(this.context, input, {
+                ...this.options,
+                grants: [],
+                forComponent: new Map(),
+                perInput,
+              }),
+            );
+          }
+        } catch (err) {
+          await Promise.all(fresh.map((c) => c.runtime.close()));
+          throw err;
+        }
+        const old = this.components.replaceAll(fresh);
+        await Promise.all(old.map((c) => c.runtime.close()));
+        await appendAudit(this.context.paths, {
+          event: 'profile-switched',
+          subject: profileName,
+          detail: { by: 'model', components: inputs },
+        });
+        return ok({
+          profile: profileName,
+          components: fresh.map((c) => ({
+            name: c.name,
+            origin: c.origin,
+            tools: this.components.toolsOf(c).length,
+          })),
         });
       }
       case 'search-components': {

@@ -18,3 +18,4 @@ export * from './declared-policy.js';
 export * from './load-prompts.js';
 export * from './starter.js';
 export * from './secret-commands.js';
+export * from './profiles.js';

@@ -28,6 +28,8 @@ export interface ServeOptions {
   poolSize?: number;
   /** `--tools` globs, for every component. */
   tools?: readonly string[];
+  /** Grants and tool filters of one input (a profile's entries), besides those above. */
+  perInput?: ReadonlyMap<string, { grants: readonly Grant[]; tools?: readonly string[] }>;
   pull?: PullOptions;
   onDenied?(event: DenialEvent): void;
   /** The grant store and the humans to ask; without it only the grants given here apply. */
@@ -88,7 +90,13 @@ export async function startToolComponent(
   const inspection = inspectSource(source);
   // Refused imports end here, before anyone is asked anything about the component.
   const transpiled = await prepareComponent(context, source, inspection.world.imports);
-  const given = [...options.grants, ...(options.forComponent?.get(source.name) ?? [])];
+  const own = options.perInput?.get(input);
+  const given = [
+    ...options.grants,
+    ...(options.forComponent?.get(source.name) ?? []),
+    ...(own?.grants ?? []),
+  ];
+  const filter = own?.tools ?? options.tools;
   let permissions = await options.permissions?.open(source, given);
   if (permissions && options.loadPrompts) {
     const center = options.permissions!;
@@ -116,7 +124,7 @@ export async function startToolComponent(
     transpiled,
     ...(source.trust ? { trust: source.trust } : {}),
     ...(permissions ? { permissions } : {}),
-    ...(options.tools ? { filter: options.tools } : {}),
+    ...(filter ? { filter } : {}),
   };
 }
 

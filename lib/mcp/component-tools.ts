@@ -98,6 +98,13 @@ export class ComponentTools<C extends ToolComponent = ToolComponent> implements 
     return validate(args) ? undefined : problems(validate);
   }
 
+  /** Replaces every component at once (a profile switch): one rebuild, one tools/list_changed. */
+  replaceAll(components: readonly C[]): C[] {
+    const old = this.#components.splice(0, this.#components.length, ...components);
+    this.#rebuild();
+    return old;
+  }
+
   /** Swaps a component for a fresh one of the same name (a restarted runtime), in one rebuild. */
   replace(old: C, fresh: C): void {
     const index = this.#components.indexOf(old);
