@@ -47,6 +47,10 @@ const ASKS: [RegExp, string][] = [
   [/^wasi:cli\/(stdout|stderr)/, 'output streams (captured per call, never the host’s)'],
   [/^wasi:clocks\//, 'clocks (always allowed)'],
   [/^wasi:random\//, 'random numbers (always allowed)'],
+  [
+    /^wasi:config\/store/,
+    'its configuration and secrets (only what was set for it: wtools config, wtools secret)',
+  ],
 ];
 
 export function describeAsks(imports: readonly string[]): { interface: string; capability: string }[] {

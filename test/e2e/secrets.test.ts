@@ -13,9 +13,10 @@ import { jsComponentPath } from '../harness/js-fixtures.js';
 
 const SECRET = 'sk-live-9f8e7d6c5b4a';
 let fixture: string;
+let configFixture: string;
 
 beforeAll(async () => {
-  fixture = await jsComponentPath('wasi');
+  [fixture, configFixture] = await Promise.all([jsComponentPath('wasi'), jsComponentPath('config')]);
 }, 300_000);
 
 async function withSecret(sb: Sandbox): Promise<string> {
@@ -128,4 +129,29 @@ describe('secrets and configuration', () => {
     expect(run.stderr).toContain('the secret store');
     expect(run.stdout + run.stderr).not.toContain(SECRET);
   }, 60_000);
+
+  it('are what wasi:config/store answers, for the component they were set for', async () => {
+    const sb = await sandbox();
+    const component = sb.path('config.wasm');
+    await copyFile(configFixture, component);
+    await sb.run(['secret', 'set', component, 'TOKEN', '--stdin'], { input: SECRET });
+    await sb.run(['config', 'set', component, 'REGION', 'eu-west']);
+    const all = await sb.run(['call', component, 'all', '--no-prompt']);
+    expect(jsonOf(all), describeRun(all)).toMatchObject({
+      ok: true,
+      result: [
+        ['REGION', 'eu-west'],
+        ['TOKEN', '[redacted]'],
+      ],
+    });
+    const asks = jsonOf<{ asks: { interface: string; capability: string }[] }>(
+      await sb.run(['inspect', component, '--json']),
+    );
+    expect(asks.asks).toEqual([
+      expect.objectContaining({
+        interface: 'wasi:config/store@0.2.0-draft',
+        capability: expect.stringContaining('configuration and secrets'),
+      }),
+    ]);
+  }, 120_000);
 });

@@ -15,8 +15,8 @@ import path from 'node:path';
 import { digestHex, sha256 } from '../../lib/core/index.js';
 import { CACHE_DIR, REPO_ROOT, buildOnce, cachedBuild } from './fixtures.js';
 
-export type JsFixtureName = 'types' | 'wasi' | 'resources';
-export const JS_FIXTURE_NAMES: readonly JsFixtureName[] = ['types', 'wasi', 'resources'];
+export type JsFixtureName = 'types' | 'wasi' | 'resources' | 'config';
+export const JS_FIXTURE_NAMES: readonly JsFixtureName[] = ['types', 'wasi', 'resources', 'config'];
 
 const JS_DIR = path.join(REPO_ROOT, 'components', 'js');
 const BUILD_DIR = path.join(JS_DIR, 'build');
