@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { STARTER_COMPONENTS, STARTER_VERSION } from '../lib/app/starter.js';
 import { cComponentPath } from '../test/harness/c-fixtures.js';
 import { REPO_ROOT } from '../test/harness/fixtures.js';
@@ -104,7 +105,7 @@ export async function buildStarter(outDir: string): Promise<string> {
   return outDir;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const started = Date.now();
   const out = path.resolve(process.argv[2] ?? path.join(REPO_ROOT, 'dist', 'starter'));
   await buildStarter(out);

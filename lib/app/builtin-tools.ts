@@ -282,6 +282,12 @@ export class ServeTools implements ToolProvider {
 
   async #restart(component: ServedComponent): Promise<void> {
     const fresh = await restartToolComponent(this.context, component, this.options);
+    // The human may have taken a while: the component can have been unloaded (or a profile
+    // switched) meanwhile. Then the fresh runtime has nowhere to go.
+    if (!this.components.components().includes(component)) {
+      await fresh.runtime.close();
+      return;
+    }
     this.components.replace(component, fresh);
     await component.runtime.close();
   }

@@ -145,7 +145,9 @@ export async function startRuntime(
 ): Promise<ComponentRuntime> {
   const permissions = options.permissions;
   const limits = { ...permissions?.limits(), ...options.limits };
-  const settings = permissions ? await injectedSettings(context, permissions.identity) : undefined;
+  // A component whose grants are suspended by a signer change gets none of its secrets either.
+  const settings =
+    permissions && !permissions.suspended ? await injectedSettings(context, permissions.identity) : undefined;
   return ComponentRuntime.load({
     name,
     transpiled,

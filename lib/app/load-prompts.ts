@@ -107,12 +107,15 @@ export async function askAtLoad(
     await confirmSigner(context, source.origin);
     permissions = await center.open(source, given);
   }
-  const offer = preGrantOffer(inspection, permissions, process.cwd());
   const granted: Capability[] = [];
+  // While the stored grants belong to another signer (the human declined the new one), nothing
+  // chosen here could be stored: no offer.
+  if (permissions.suspended) return { permissions, granted };
+  const offer = preGrantOffer(inspection, permissions, process.cwd());
   if (offer.suggestions.length > 0) {
     for (const capability of await prompts.preGrant(offer)) {
-      await permissions.remember(capability, 'always', 'prompt', 'chosen at load');
-      granted.push(capability);
+      if (await permissions.remember(capability, 'always', 'prompt', 'chosen at load'))
+        granted.push(capability);
     }
   }
   return { permissions, granted };

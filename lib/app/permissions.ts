@@ -17,6 +17,7 @@ import {
   type Limits,
   PermissionBroker,
   type PermissionRequest,
+  SettingsStore,
   allowsAccess,
   approvalsApprover,
   decide,
@@ -44,6 +45,11 @@ export function approvalsSocketPath(context: WtoolsContext): string {
 
 export function openGrantStore(context: WtoolsContext): GrantStore {
   return new GrantStore(grantStoreFile(context));
+}
+
+/** The secrets and configuration set per component (wtools secret, wtools config). */
+export function openSettingsStore(context: WtoolsContext): SettingsStore {
+  return new SettingsStore(path.join(context.paths.config, 'secrets.json'));
 }
 
 /**
@@ -121,7 +127,10 @@ export class PermissionCenter {
     const signer = signerLabel(source.trust);
     let state: GrantFile = await this.store.read();
     const entry = state.components[identity];
-    if (entry && entry.signer === undefined) {
+    // Secrets are bound to a signer as grants are: a component with secrets but no grants gets an
+    // entry now, so that another signer's build of it later is suspended and gets none of them.
+    const unbound = entry === undefined ? await this.#hasSettings(identity) : entry.signer === undefined;
+    if (unbound) {
       state = await this.store.update((s) => {
         const e = entryFor(s, identity);
         if (e.signer !== undefined) return false;
@@ -154,6 +163,11 @@ export class PermissionCenter {
     });
   }
 
+  async #hasSettings(identity: string): Promise<boolean> {
+    const settings = await openSettingsStore(this.context).settingsOf(identity);
+    return Object.keys(settings.secrets).length + Object.keys(settings.config).length > 0;
+  }
+
   audit(event: string, subject: string, digest: string, detail: Record<string, unknown>): Promise<void> {
     return appendAudit(this.context.paths, { event, subject, digest, detail });
   }
@@ -175,7 +189,7 @@ export class ComponentPermissions {
   readonly digest: string;
   /** The signer the stored grants belong to, when one is bound. */
   readonly boundSigner: string | undefined;
-  /** True when stored grants exist but belong to another signer. */
+  /** True when the stored grants and secrets belong to another signer. */
   readonly suspended: boolean;
   readonly #center: PermissionCenter;
   readonly #extra: readonly Grant[];
@@ -192,7 +206,8 @@ export class ComponentPermissions {
     this.#extra = facts.extraGrants;
     this.#stored = storedGrants(facts.entry, facts.signer);
     this.boundSigner = facts.entry?.signer;
-    this.suspended = facts.entry !== undefined && this.#stored.length === 0 && facts.entry.grants.length > 0;
+    // Another signer than the one the stored grants (and secrets) belong to.
+    this.suspended = facts.entry?.signer !== undefined && facts.entry.signer !== facts.signer;
     this.#limits = this.suspended ? {} : (facts.entry?.limits ?? {});
   }
 
@@ -262,18 +277,23 @@ export class ComponentPermissions {
     }
   }
 
-  /** Stores an "always" or "never" answer against this identity (and binds the signer if unbound). */
+  /**
+   * Stores an "always" or "never" answer; false (nothing stored, nothing audited) when the stored
+   * grants belong to another signer: a decision about this signer's build must not mix with them.
+   */
   async remember(
     capability: Capability,
     answer: Extract<Answer, 'always' | 'never'>,
     by: string,
     reason?: string,
-  ) {
+  ): Promise<boolean> {
     const grant = { capability, effect: allowsAccess(answer) ? 'allow' : 'deny' } as const;
+    let written = false;
     await this.#center.store.update((state) => {
       const entry = entryFor(state, this.identity);
-      if (entry.signer !== undefined && entry.signer !== this.signer) return false; // suspended: do not mix signers
+      if (entry.signer !== undefined && entry.signer !== this.signer) return false;
       entry.signer ??= this.signer;
+      written = true;
       putGrant(entry, {
         capability: formatCapability(capability),
         effect: grant.effect,
@@ -283,6 +303,7 @@ export class ComponentPermissions {
         ...(reason ? { reason } : {}),
       });
     });
+    if (!written) return false;
     this.#stored = [
       ...this.#stored.filter((g) => formatCapability(g.capability) !== formatCapability(capability)),
       grant,
@@ -292,5 +313,6 @@ export class ComponentPermissions {
       by,
       signer: this.signer,
     });
+    return true;
   }
 }

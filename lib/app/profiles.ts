@@ -53,6 +53,11 @@ function checkProfile(value: unknown, what: string, dir: string): Profile {
       const ref = parseReference(c.ref);
       if (!ref.digest)
         throw invalid(what, `${at}.ref must be pinned to a digest (…@sha256:…), found ${c.ref}`);
+      // A layout path is relative to the file, as grant paths are: stored absolute.
+      const pinned =
+        ref.kind === 'layout' && !path.isAbsolute(ref.path)
+          ? `oci:${path.resolve(dir, ref.path)}@${ref.digest}`
+          : c.ref;
       const strings = (list: unknown, key: string) => {
         if (list === undefined) return undefined;
         if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) {
@@ -62,14 +67,15 @@ function checkProfile(value: unknown, what: string, dir: string): Profile {
       };
       const tools = strings(c.tools, 'tools');
       const grants = strings(c.grants, 'grants');
-      for (const grant of grants ?? []) {
+      // Stored canonical and absolute: `fs:.` in a shared file means the file's folder, never `/`.
+      const canonical = grants?.map((grant) => {
         try {
-          parseCapability(grant, dir);
+          return formatCapability(parseCapability(grant, dir));
         } catch (err) {
           throw invalid(what, `${at}.grants: ${describeError(err)}`);
         }
-      }
-      return { ref: c.ref, ...(tools ? { tools } : {}), ...(grants ? { grants } : {}) };
+      });
+      return { ref: pinned, ...(tools ? { tools } : {}), ...(canonical ? { grants: canonical } : {}) };
     }),
   };
 }
@@ -115,7 +121,9 @@ export async function readProfiles(context: WtoolsContext): Promise<Record<strin
 
 export async function getProfile(context: WtoolsContext, name: string): Promise<Profile> {
   const profiles = await readProfiles(context);
-  const profile = profiles[name];
+  // Own keys only: "constructor" or "toString" is no profile.
+  const profile =
+    PROFILE_NAME_PATTERN.test(name) && Object.hasOwn(profiles, name) ? profiles[name] : undefined;
   if (!profile) {
     throw new WtoolsError(
       'NOT_FOUND',
@@ -129,7 +137,7 @@ export async function createProfile(context: WtoolsContext, name: string): Promi
   checkName(name);
   let existed = false;
   await profileStore(context).update((state) => {
-    if (state.profiles[name]) {
+    if (Object.hasOwn(state.profiles, name)) {
       existed = true;
       return false;
     }
@@ -140,9 +148,10 @@ export async function createProfile(context: WtoolsContext, name: string): Promi
 }
 
 export async function deleteProfile(context: WtoolsContext, name: string): Promise<boolean> {
+  checkName(name);
   let removed = false;
   await profileStore(context).update((state) => {
-    if (!state.profiles[name]) return false;
+    if (!Object.hasOwn(state.profiles, name)) return false;
     delete state.profiles[name];
     removed = true;
   });

@@ -4,15 +4,10 @@
  * once and never read back out to anyone but the component: listings carry names only, and the
  * audit log records names only.
  */
-import path from 'node:path';
-import { type SettingKind, SettingsStore, checkSetting, injectedVariables } from '../grants/index.js';
+import { type SettingKind, checkSetting, injectedVariables } from '../grants/index.js';
 import { appendAudit } from '../store/index.js';
 import type { WtoolsContext } from './context.js';
-import { identityOfInput } from './permissions.js';
-
-export function openSettingsStore(context: WtoolsContext): SettingsStore {
-  return new SettingsStore(path.join(context.paths.config, 'secrets.json'));
-}
+import { identityOfInput, openSettingsStore } from './permissions.js';
 
 const FIELD = { secret: 'secrets', config: 'config' } as const;
 

@@ -84,12 +84,18 @@ export function parseComponentState<E>(
   text: string,
   version: number,
   corrupt: (why: string) => Error,
+  options: { secret?: boolean } = {},
 ): ComponentStateShape<E> {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw corrupt(`expected JSON, found ${describeError(err)}`);
+    // The engine's message quotes the text around the fault: for a file of secrets, the position only.
+    const position = /position (\d+)/.exec(describeError(err))?.[1];
+    const why = options.secret
+      ? `a JSON syntax error${position ? ` at character ${position}` : ''}`
+      : describeError(err);
+    throw corrupt(`expected JSON, found ${why}`);
   }
   const state = value as Partial<ComponentStateShape<E>>;
   if (!state || typeof state !== 'object' || Array.isArray(state)) throw corrupt('expected an object');

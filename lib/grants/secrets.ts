@@ -46,8 +46,11 @@ function isStringMap(value: unknown): value is Record<string, string> {
 }
 
 export function parseSettingsFile(text: string, file: string): SettingsFile {
-  const state = parseComponentState<SettingsFile['components'][string]>(text, SETTINGS_STORE_VERSION, (why) =>
-    corrupt(file, why),
+  const state = parseComponentState<SettingsFile['components'][string]>(
+    text,
+    SETTINGS_STORE_VERSION,
+    (why) => corrupt(file, why),
+    { secret: true },
   );
   for (const [identity, entry] of Object.entries(state.components)) {
     // Only where and which key: a message must never carry a value.

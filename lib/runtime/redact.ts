@@ -31,6 +31,12 @@ export class Redactor {
     return redacted === text ? bytes : new TextEncoder().encode(redacted);
   }
 
+  /** A worker's error, its message and payload redacted. */
+  wireError<E extends { message: string; payload?: unknown }>(error: E): E {
+    if (!this.active) return error;
+    return { ...error, message: this.text(error.message), payload: this.value(error.payload) };
+  }
+
   /** A result value as the runtime passes it (strings, numbers, bigints, arrays, plain objects, byte arrays). */
   value(value: unknown): unknown {
     if (!this.active) return value;

@@ -311,7 +311,7 @@ class WorkerSlot {
           settleReady.resolve(message.exports);
           break;
         case 'init-error':
-          settleReady.reject(fromWire(message.error, runtime.name));
+          settleReady.reject(fromWire(runtime.redactor.wireError(message.error), runtime.name));
           this.kill();
           break;
         case 'result':
@@ -328,19 +328,16 @@ class WorkerSlot {
                 ms: message.ms,
               });
             } else {
-              const error = message.error!;
-              const wire = redact.active
-                ? { ...error, message: redact.text(error.message), payload: redact.value(error.payload) }
-                : error;
-              call.reject(fromWire(wire, runtime.name, { stdout, stderr }));
+              call.reject(fromWire(redact.wireError(message.error!), runtime.name, { stdout, stderr }));
             }
           });
           break;
         case 'denied':
+          // The guest chose the path, host or key: it may hold a secret, which goes no further.
           runtime.options.onDenied?.({
             component: runtime.name,
-            capability: message.capability,
-            reason: message.reason,
+            capability: runtime.redactor.value(message.capability) as Capability,
+            reason: runtime.redactor.text(message.reason),
             time: message.time,
           });
           break;
@@ -659,6 +656,18 @@ export class ComponentRuntime {
    * answers hold for the rest of this runtime; "once" holds for the one access that asked.
    */
   async ask(capability: Capability, approvers: readonly Approver[] = []): Promise<boolean> {
+    // A path, host or key that holds one of the component's secrets is a way to send it out: it is
+    // refused without asking (a human would only see "[redacted]" anyway).
+    const shown = this.redactor.value(capability) as Capability;
+    if (formatCapability(shown) !== formatCapability(capability)) {
+      this.options.onDenied?.({
+        component: this.name,
+        capability: shown,
+        reason: 'it names a secret value of this component',
+        time: new Date().toISOString(),
+      });
+      return false;
+    }
     const key = formatCapability(capability);
     if (this.#allowedAtRunTime.has(key)) return true;
     let allowedOnce = take(this.#allowedAhead, key);

