@@ -11,10 +11,12 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { buildStarter } from '../../scripts/build-starter.js';
 import { REPO_ROOT } from '../harness/fixtures.js';
-import { type Sandbox, sandbox } from '../harness/cli.js';
+import { type Sandbox, describeRun, jsonOf, sandbox, uniqueRepo } from '../harness/cli.js';
 import { type ServedHttp, serveHttpCli } from '../harness/serve.js';
 
 let web: Server;
@@ -168,5 +170,25 @@ describe('wtools serve --demo', () => {
       headers: [],
     });
     expect(posted.result).toMatchObject({ status: 200, body: 'POST /submit text/csv data' });
+  }, 180_000);
+
+  it('make publish copies the signed set to a registry; what arrives verifies against the build key', async () => {
+    const sb = await sandbox({ trustPolicy: false });
+    const namespace = `${inject('registryHost')}/${uniqueRepo('starter')}`;
+    await promisify(execFile)('bash', [path.join(REPO_ROOT, 'scripts', 'publish-starter.sh'), namespace], {
+      env: { ...process.env, ...sb.env },
+    });
+    const key = path.join(REPO_ROOT, 'dist', 'starter', 'starter.pub');
+    const refs = ['encode', 'time', 'fetch', 'filesystem', 'memory'].map((n) => `${namespace}/${n}:0.1.0`);
+    const verified = await sb.run(['verify', ...refs, '--key', key, '--json']);
+    expect(verified.code, describeRun(verified)).toBe(0);
+    // Signed by exactly that key: another key refuses them.
+    await sb.run(['keygen', '--output-prefix', sb.path('other'), '--quiet']);
+    const other = await sb.run(['verify', refs[0]!, '--key', sb.path('other.pub')]);
+    expect(other.code).toBe(1);
+    const pulled = jsonOf<{ annotations: Record<string, string> }>(
+      await sb.run(['pull', refs[4]!, '--key', key, '--json', '--no-prompt']),
+    );
+    expect(pulled.annotations['dev.wtools.instance']).toBe('per-session');
   }, 180_000);
 });
