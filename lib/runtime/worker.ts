@@ -4,8 +4,7 @@
  * call at a time. Nothing here can reach the host's stdout, environment or process: the guest gets
  * only what `wasi/` hands it.
  */
-import { randomBytes } from 'node:crypto';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, threadId } from 'node:worker_threads';
 import { concatBytes } from '../core/index.js';
 // Not the grants index: the worker bundle must not carry the store, the YAML policy reader or sockets.
 import type { Capability } from '../grants/capability.js';
@@ -120,9 +119,13 @@ function buildImports(): Record<string, unknown> {
 
 let exportsByName: Map<string, (...args: unknown[]) => unknown> | undefined;
 
+/** Instances made by this worker so far: with the thread id, what makes a reference prefix unique. */
+let instances = 0;
+
 /**
  * The resource objects of the current instance that the host holds references to. A new instance
- * gets a new prefix, so a reference to an object of an ended instance can never name another one.
+ * gets a new prefix (thread ids are never reused in a process), so a reference to an object of an
+ * ended instance can never name another one.
  */
 const resources = {
   objects: new Map<string, object>(),
@@ -133,7 +136,7 @@ const resources = {
   reset(): void {
     this.objects.clear();
     this.prototypes.clear();
-    this.prefix = `${randomBytes(6).toString('hex')}.`;
+    this.prefix = `${threadId}.${++instances}.`;
     this.next = 0;
   },
 };
