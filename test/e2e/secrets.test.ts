@@ -177,4 +177,39 @@ describe('secrets and configuration', () => {
       }),
     ]);
   }, 120_000);
+
+  it('belong to the signer, like grants: a build signed by another key gets none until confirmed', async () => {
+    const sb = await sandbox({ trustPolicy: false });
+    const component = sb.path('wasi.wasm');
+    await copyFile(fixture, component);
+    const layout = `oci:${sb.path('layout')}`;
+    for (const who of ['alice', 'mallory']) {
+      await sb.run(['keygen', '--output-prefix', sb.path(who), '--quiet']);
+    }
+    const signed = await sb.run(['push', component, `${layout}:1`, '--sign', '--key', sb.path('alice.key')]);
+    expect(signed.code, describeRun(signed)).toBe(0);
+    await sb.run(['secret', 'set', layout, 'API_KEY', '--stdin'], { input: SECRET });
+    const asAlice = await sb.run([
+      'call',
+      `${layout}:1`,
+      'env-keys',
+      '--key',
+      sb.path('alice.pub'),
+      '--no-prompt',
+    ]);
+    expect(jsonOf(asAlice), describeRun(asAlice)).toMatchObject({ ok: true, result: ['API_KEY'] });
+
+    // The same repository, now signed by another key the run accepts: its secrets are suspended.
+    await sb.run(['sign', `${layout}:1`, '--key', sb.path('mallory.key')]);
+    const asMallory = await sb.run([
+      'call',
+      `${layout}:1`,
+      'env-keys',
+      '--key',
+      sb.path('mallory.pub'),
+      '--no-prompt',
+    ]);
+    expect(jsonOf(asMallory), describeRun(asMallory)).toMatchObject({ ok: true, result: [] });
+    expect(asMallory.stderr).toContain('--confirm-signer');
+  }, 120_000);
 });
