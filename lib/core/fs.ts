@@ -70,10 +70,12 @@ export interface LockOptions {
 }
 
 /**
- * A cross-process lock: an exclusively created file holding the owner's pid and a random token.
- * A lock is broken only when its owner process is gone (or, if it never got to write its pid,
- * when it is older than staleMs), so a crash never wedges the store and a slow holder is never
- * robbed; the token makes sure a holder only ever removes its own lock.
+ * A cross-process lock: a file holding the owner's pid and a random token, put in place with an
+ * atomic link of a file already written, so a lock never exists without its owner (a process
+ * killed between creating and writing it would leave an empty lock that wedges everyone until it
+ * is stale). A lock is broken only when its owner process is gone (or, for an ownerless lock from
+ * elsewhere, when it is older than staleMs), so a crash never wedges the store and a slow holder
+ * is never robbed; the token makes sure a holder only ever removes its own lock.
  */
 export async function withFileLock<T>(
   lockPath: string,
@@ -84,28 +86,36 @@ export async function withFileLock<T>(
   const staleMs = options.staleMs ?? 120_000;
   const content = `${process.pid} ${randomBytes(8).toString('hex')}\n`;
   await fs.mkdir(path.dirname(lockPath), { recursive: true });
+  const candidate = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
+  try {
+    await fs.writeFile(candidate, content, { mode: 0o600 });
+  } catch (err) {
+    throw new StoreError('IO', `cannot create lock ${lockPath}: ${describeError(err)}`, { cause: err });
+  }
   const started = Date.now();
   let delay = 5;
-  for (;;) {
-    try {
-      const handle = await fs.open(lockPath, 'wx', 0o600);
-      await handle.writeFile(content);
-      await handle.close();
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new StoreError('IO', `cannot create lock ${lockPath}: ${describeError(err)}`, { cause: err });
+  try {
+    for (;;) {
+      try {
+        await fs.link(candidate, lockPath);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new StoreError('IO', `cannot create lock ${lockPath}: ${describeError(err)}`, { cause: err });
+        }
+        if (await breakStaleLock(lockPath, staleMs)) continue;
+        if (Date.now() - started > timeoutMs) {
+          throw new StoreError(
+            'LOCK_TIMEOUT',
+            `waited ${timeoutMs} ms for lock ${lockPath}, held by another process (${await lockOwner(lockPath)})`,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 100);
       }
-      if (await breakStaleLock(lockPath, staleMs)) continue;
-      if (Date.now() - started > timeoutMs) {
-        throw new StoreError(
-          'LOCK_TIMEOUT',
-          `waited ${timeoutMs} ms for lock ${lockPath}, held by another process (${await lockOwner(lockPath)})`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, 100);
     }
+  } finally {
+    await fs.rm(candidate, { force: true });
   }
   try {
     return await fn();

@@ -33,6 +33,21 @@ describe('withFileLock', () => {
     await expect(fs.access(lockPath)).rejects.toThrow();
   });
 
+  it('never has an empty lock: the owner is written before the lock exists, and nothing is left beside it', async () => {
+    const dir = await tempDir('wtools-lock-');
+    const lockPath = path.join(dir, 'x.lock');
+    const seen: string[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        withFileLock(lockPath, async () => {
+          seen.push(await fs.readFile(lockPath, 'utf8'));
+        }),
+      ),
+    );
+    expect(seen.every((text) => /^\d+ [0-9a-f]{16}\n$/.test(text))).toBe(true);
+    expect(await fs.readdir(dir)).toEqual([]);
+  });
+
   it('serialises holders in one process', async () => {
     const lockPath = path.join(await tempDir('wtools-lock-'), 'x.lock');
     let inside = 0;
