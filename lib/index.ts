@@ -35,4 +35,5 @@ export type {
   SettingKind,
 } from './grants/index.js';
 export type { CallResult, DenialEvent, InstanceLifetime } from './runtime/index.js';
+export { INSTANCE_LIFETIMES } from './runtime/index.js';
 export { toJsonValue } from './component/index.js';

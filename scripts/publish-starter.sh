@@ -7,7 +7,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 registry="${1:?usage: publish-starter.sh host[:port]/namespace}"
 version="0.1.0"
-for name in encode time fetch filesystem memory; do
+# One layout per component: the set is what make components built, not a list kept here too.
+for layout in "$root"/dist/starter/*/; do
+  name="$(basename "$layout")"
   node "$root/dist/bundle/bin.js" copy "oci:$root/dist/starter/$name:$version" "$registry/$name:$version" --with-referrers
 done
 echo "verify with: wtools verify $registry/<name>:$version --key $root/dist/starter/starter.pub"

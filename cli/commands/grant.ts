@@ -14,7 +14,7 @@ import {
 import { type GlobalFlags, colors, contextFor } from '../common.js';
 import { printJson, printLine, table } from '../output.js';
 
-const COMPONENT_HELP = 'a reference (any tag or digest of the repository) or a .wasm file';
+export const COMPONENT_HELP = 'a reference (any tag or digest of the repository) or a .wasm file';
 
 interface GrantArgs extends GlobalFlags {
   component: string;

@@ -3,8 +3,7 @@ import { type SettingKind, WtoolsError, listSettings, removeSetting, setSetting 
 import { type GlobalFlags, contextFor, readStdinText } from '../common.js';
 import { printJson, printLine } from '../output.js';
 import { openTerminal } from '../prompts.js';
-
-const COMPONENT_HELP = 'a reference (any tag or digest of the repository) or a .wasm file';
+import { COMPONENT_HELP } from './grant.js';
 
 interface SettingArgs extends GlobalFlags {
   action: 'set' | 'ls' | 'rm';

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import {
   type DenialEvent,
+  INSTANCE_LIFETIMES,
   type InstanceLifetime,
   ServeTools,
   type StarterSet,
@@ -120,7 +121,7 @@ export const serveCommand = {
           describe: 'only tools matching these globs (!glob excludes)',
         })
         .option('instance', {
-          choices: ['shared', 'per-session', 'per-call'] as const,
+          choices: INSTANCE_LIFETIMES,
           describe:
             'instance lifetime: one for all calls, one per MCP session, or a fresh one per call (default: what the component asks for, else shared)',
         })

@@ -17,6 +17,7 @@ import {
   type ServedComponent,
   restartToolComponent,
   startToolComponent,
+  startToolComponents,
 } from './serve.js';
 
 const obj = (properties: Record<string, unknown>, required: string[] = []): Record<string, unknown> => ({
@@ -228,22 +229,13 @@ export class ServeTools implements ToolProvider {
         const profileName = text('name');
         const { inputs, perInput } = profileInputs(await getProfile(this.context, profileName));
         // Load the whole profile first: a component that fails to load leaves the tool set as it was.
-        const fresh: ServedComponent[] = [];
-        try {
-          for (const input of inputs) {
-            fresh.push(
-              await startToolComponent(this.context, input, {
-                ...this.options,
-                grants: [],
-                forComponent: new Map(),
-                perInput,
-              }),
-            );
-          }
-        } catch (err) {
-          await Promise.all(fresh.map((c) => c.runtime.close()));
-          throw err;
-        }
+        const fresh = await startToolComponents(this.context, {
+          ...this.options,
+          inputs,
+          grants: [],
+          forComponent: new Map(),
+          perInput,
+        });
         const old = this.components.replaceAll(fresh);
         await Promise.all(old.map((c) => c.runtime.close()));
         await appendAudit(this.context.paths, {

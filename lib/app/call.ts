@@ -19,6 +19,7 @@ import {
   type CallResult,
   ComponentRuntime,
   type DenialEvent,
+  INSTANCE_LIFETIMES,
   type InstanceLifetime,
 } from '../runtime/index.js';
 import type { WtoolsContext } from './context.js';
@@ -46,7 +47,6 @@ export interface ComponentSource {
 
 /** The manifest annotation by which a publisher asks for an instance lifetime (state per session, say). */
 export const INSTANCE_ANNOTATION = 'dev.wtools.instance';
-const LIFETIMES: readonly InstanceLifetime[] = ['shared', 'per-session', 'per-call'];
 
 export async function loadComponentSource(
   context: WtoolsContext,
@@ -91,7 +91,9 @@ export async function sourceOfPull(context: WtoolsContext, pulled: PullResult): 
     bytes,
     trust: pulled.trust,
     ...(pulled.declaredPolicy ? { declaredPolicy: pulled.declaredPolicy } : {}),
-    ...(LIFETIMES.includes(hint as InstanceLifetime) ? { instanceHint: hint as InstanceLifetime } : {}),
+    ...((INSTANCE_LIFETIMES as readonly string[]).includes(hint ?? '')
+      ? { instanceHint: hint as InstanceLifetime }
+      : {}),
   };
 }
 

@@ -4,7 +4,6 @@
  * HTTP until the signal aborts.
  */
 import type { Grant, Limits } from '../grants/index.js';
-import { type LoadPrompts, askAtLoad } from './load-prompts.js';
 // The MCP SDK and the schema validator are loaded only when serving: every other command would
 // pay ~150 ms of start-up for them.
 import type { ComponentTools, HttpServerHandle, ToolComponent, ToolProvider } from '../mcp/index.js';
@@ -14,6 +13,7 @@ import { type InspectResult, inspectSource } from './inspect.js';
 import type { StoredTrust } from './trust-record.js';
 import { type ComponentWorld, type TranspiledComponent, functionUsesHandles } from '../component/index.js';
 import type { WtoolsContext } from './context.js';
+import { type LoadPrompts, askAtLoad } from './load-prompts.js';
 import type { PullOptions } from './pull.js';
 import type { ComponentPermissions, PermissionCenter } from './permissions.js';
 import { packageVersion } from '../core/index.js';
@@ -156,16 +156,36 @@ export async function loadTools(
   const { ComponentTools } = await import('../mcp/component-tools.js');
   const provider = new ComponentTools<ServedComponent>();
   try {
-    for (const input of options.inputs) {
-      const component = await startToolComponent(context, input, options);
+    // Each is offered as soon as it runs, so the terminal reports them one by one.
+    await startToolComponents(context, options, (component) => {
       provider.add(component);
       options.onLoaded?.(component, provider.toolsOf(component).length);
-    }
+    });
   } catch (err) {
-    await closeTools(provider);
+    keepSpareWorker(false);
     throw err;
   }
   return provider;
+}
+
+/** Starts every input in order; on any failure, what was started is closed and the error stands. */
+export async function startToolComponents(
+  context: WtoolsContext,
+  options: ServeOptions,
+  onStarted?: (component: ServedComponent) => void,
+): Promise<ServedComponent[]> {
+  const started: ServedComponent[] = [];
+  try {
+    for (const input of options.inputs) {
+      const component = await startToolComponent(context, input, options);
+      started.push(component);
+      onStarted?.(component);
+    }
+  } catch (err) {
+    await Promise.all(started.map((c) => c.runtime.close()));
+    throw err;
+  }
+  return started;
 }
 
 export async function closeTools(provider: ComponentTools<ServedComponent>): Promise<void> {

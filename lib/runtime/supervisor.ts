@@ -28,7 +28,8 @@ import { SocketHost, socketPolicyFor } from './socket-host.js';
 import { readCappedModule } from './memory-cap.js';
 import type { CallRequest, StartMessage, WireError, WorkerInit, WorkerMessage } from './protocol.js';
 
-export type InstanceLifetime = 'shared' | 'per-call' | 'per-session';
+export const INSTANCE_LIFETIMES = ['shared', 'per-session', 'per-call'] as const;
+export type InstanceLifetime = (typeof INSTANCE_LIFETIMES)[number];
 
 export interface DenialEvent {
   component: string;

@@ -14,6 +14,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it, onTestFinished } from 'vitest';
+import { STARTER_COMPONENTS, STARTER_VERSION } from '../../lib/app/starter.js';
 import { buildStarter } from '../../scripts/build-starter.js';
 import { REPO_ROOT } from '../harness/fixtures.js';
 import { type Sandbox, describeRun, jsonOf, sandbox, uniqueRepo } from '../harness/cli.js';
@@ -179,7 +180,7 @@ describe('wtools serve --demo', () => {
       env: { ...process.env, ...sb.env },
     });
     const key = path.join(REPO_ROOT, 'dist', 'starter', 'starter.pub');
-    const refs = ['encode', 'time', 'fetch', 'filesystem', 'memory'].map((n) => `${namespace}/${n}:0.1.0`);
+    const refs = STARTER_COMPONENTS.map((n) => `${namespace}/${n}:${STARTER_VERSION}`);
     const verified = await sb.run(['verify', ...refs, '--key', key, '--json']);
     expect(verified.code, describeRun(verified)).toBe(0);
     // Signed by exactly that key: another key refuses them.
@@ -187,7 +188,7 @@ describe('wtools serve --demo', () => {
     const other = await sb.run(['verify', refs[0]!, '--key', sb.path('other.pub')]);
     expect(other.code).toBe(1);
     const pulled = jsonOf<{ annotations: Record<string, string> }>(
-      await sb.run(['pull', refs[4]!, '--key', key, '--json', '--no-prompt']),
+      await sb.run(['pull', `${namespace}/memory:${STARTER_VERSION}`, '--key', key, '--json', '--no-prompt']),
     );
     expect(pulled.annotations['dev.wtools.instance']).toBe('per-session');
   }, 180_000);
