@@ -3,34 +3,74 @@ import { hideBin } from 'yargs/helpers';
 import { setLogLevel } from '../lib/index.js';
 import { type GlobalFlags, globalOptions } from './common.js';
 import { ExitCode, reportError } from './errors.js';
-import { copyCommand } from './commands/copy.js';
-import { gcCommand } from './commands/gc.js';
-import { loginCommand, logoutCommand } from './commands/login.js';
-import { lsCommand } from './commands/ls.js';
-import { pullCommand } from './commands/pull.js';
-import { pushCommand } from './commands/push.js';
-import { rmCommand } from './commands/rm.js';
-import { versionCommand } from './commands/version.js';
-import { configCommand, secretCommand } from './commands/secret.js';
-import { profileCommand } from './commands/profile.js';
-import { verifyCommand } from './commands/verify.js';
-import { referrersCommand } from './commands/referrers.js';
-import { keygenCommand } from './commands/keygen.js';
-import { signCommand } from './commands/sign.js';
-import { trustCommand } from './commands/trust.js';
-import { callCommand } from './commands/call.js';
-import { inspectCommand } from './commands/inspect.js';
-import { serveCommand } from './commands/serve.js';
-import { mcpConfigCommand } from './commands/mcp-config.js';
-import { auditCommand, grantCommand, grantsCommand, policyCommand, revokeCommand } from './commands/grant.js';
-import { approvalsCommand } from './commands/approvals.js';
 
 interface CommandSpec<A> {
   command: string;
   describe: string;
   builder: (yargs: Argv<GlobalFlags>) => Argv<unknown>;
   /** May return an exit code for outcomes that are not errors (verify: some refs failed). */
-  handler: (argv: A) => Promise<void | number>;
+  handler: (argv: A) => void | number | Promise<void | number>;
+}
+
+/**
+ * Each command's module, loaded only when that command runs: start-up is paid by every command,
+ * and most of the code (the sandbox, MCP, Sigstore, YAML) serves only a few of them. The order
+ * here is the order of `wtools --help`.
+ */
+const COMMAND_MODULES: readonly [
+  names: readonly string[],
+  load: () => Promise<readonly CommandSpec<never>[]>,
+][] = [
+  [['pull'], async () => [(await import('./commands/pull.js')).pullCommand]],
+  [['call'], async () => [(await import('./commands/call.js')).callCommand]],
+  [['serve'], async () => [(await import('./commands/serve.js')).serveCommand]],
+  [['inspect'], async () => [(await import('./commands/inspect.js')).inspectCommand]],
+  [['mcp-config'], async () => [(await import('./commands/mcp-config.js')).mcpConfigCommand]],
+  [
+    ['grant', 'revoke', 'grants', 'policy', 'audit'],
+    async () => {
+      const m = await import('./commands/grant.js');
+      return [m.grantCommand, m.revokeCommand, m.grantsCommand, m.policyCommand, m.auditCommand];
+    },
+  ],
+  [['approvals'], async () => [(await import('./commands/approvals.js')).approvalsCommand]],
+  [
+    ['secret', 'config'],
+    async () => {
+      const m = await import('./commands/secret.js');
+      return [m.secretCommand, m.configCommand];
+    },
+  ],
+  [['profile'], async () => [(await import('./commands/profile.js')).profileCommand]],
+  [['push'], async () => [(await import('./commands/push.js')).pushCommand]],
+  [['copy'], async () => [(await import('./commands/copy.js')).copyCommand]],
+  [['ls'], async () => [(await import('./commands/ls.js')).lsCommand]],
+  [['rm'], async () => [(await import('./commands/rm.js')).rmCommand]],
+  [['gc'], async () => [(await import('./commands/gc.js')).gcCommand]],
+  [
+    ['login', 'logout'],
+    async () => {
+      const m = await import('./commands/login.js');
+      return [m.loginCommand, m.logoutCommand];
+    },
+  ],
+  [['referrers'], async () => [(await import('./commands/referrers.js')).referrersCommand]],
+  [['verify'], async () => [(await import('./commands/verify.js')).verifyCommand]],
+  [['sign'], async () => [(await import('./commands/sign.js')).signCommand]],
+  [['trust'], async () => [(await import('./commands/trust.js')).trustCommand]],
+  [['keygen'], async () => [(await import('./commands/keygen.js')).keygenCommand]],
+  [['version'], async () => [(await import('./commands/version.js')).versionCommand]],
+];
+
+/**
+ * The commands to register: only the one named (the first word that is not a flag), or all of them
+ * when none is named or the word is not a command (help, suggestions and errors then list them all).
+ */
+async function commandsFor(args: readonly string[]): Promise<CommandSpec<never>[]> {
+  const word = args.find((arg) => !arg.startsWith('-'));
+  const named = COMMAND_MODULES.find(([names]) => word !== undefined && names.includes(word));
+  const modules = named ? [named] : COMMAND_MODULES;
+  return (await Promise.all(modules.map(([, load]) => load()))).flat();
 }
 
 // The single error boundary: every handler's failure becomes one message and an exit code here.
@@ -68,35 +108,7 @@ async function main(): Promise<number> {
     )
     // yargs' ESM build wraps by cutting words in half; unwrapped help reads better.
     .wrap(null) as unknown as Argv<GlobalFlags>;
-  for (const spec of [
-    pullCommand,
-    callCommand,
-    serveCommand,
-    inspectCommand,
-    mcpConfigCommand,
-    grantCommand,
-    revokeCommand,
-    grantsCommand,
-    policyCommand,
-    approvalsCommand,
-    auditCommand,
-    secretCommand,
-    configCommand,
-    profileCommand,
-    pushCommand,
-    copyCommand,
-    lsCommand,
-    rmCommand,
-    gcCommand,
-    loginCommand,
-    logoutCommand,
-    referrersCommand,
-    verifyCommand,
-    signCommand,
-    trustCommand,
-    keygenCommand,
-    versionCommand,
-  ]) {
+  for (const spec of await commandsFor(hideBin(process.argv))) {
     parser = register(parser, spec as CommandSpec<GlobalFlags>);
   }
   let usageError: string | undefined;
