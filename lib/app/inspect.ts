@@ -51,6 +51,10 @@ const ASKS: [RegExp, string][] = [
     /^wasi:config\/store/,
     'its configuration and secrets (only what was set for it: wtools config, wtools secret)',
   ],
+  [/^wtools:mcp\/log/, 'log messages to the calling MCP client (always allowed)'],
+  [/^wtools:mcp\/progress/, 'progress reports to the calling MCP client (always allowed)'],
+  [/^wtools:mcp\/sampling/, 'completions from the MCP client’s model (only with the grant mcp:sampling)'],
+  [/^wtools:mcp\/elicit/, 'questions to the MCP client’s user (only with the grant mcp:elicit)'],
 ];
 
 export function describeAsks(imports: readonly string[]): { interface: string; capability: string }[] {

@@ -5,7 +5,7 @@
 import { ComponentError } from '../core/index.js';
 
 /** WASI 0.2 interfaces the runtime implements (each deny-by-default where it grants anything). */
-const SUPPORTED_IMPORTS: ReadonlySet<string> = new Set([
+const WASI_IMPORTS: readonly string[] = [
   'wasi:cli/environment',
   'wasi:cli/exit',
   'wasi:cli/stdin',
@@ -36,15 +36,36 @@ const SUPPORTED_IMPORTS: ReadonlySet<string> = new Set([
   'wasi:http/types',
   'wasi:http/outgoing-handler',
   'wasi:config/store',
+];
+
+/** The wtools:mcp interfaces (wit/mcp): content types, and the MCP client's features for this call. */
+export const MCP_IMPORTS: readonly string[] = [
+  'wtools:mcp/content',
+  'wtools:mcp/log',
+  'wtools:mcp/progress',
+  'wtools:mcp/sampling',
+  'wtools:mcp/elicit',
+];
+
+/** Each supported interface with the one 0.x minor version it is provided at. */
+const SUPPORTED_IMPORTS: ReadonlyMap<string, string> = new Map([
+  ...WASI_IMPORTS.map((name) => [name, '0.2'] as const),
+  ...MCP_IMPORTS.map((name) => [name, '0.1'] as const),
 ]);
 
 /** `wasi:cli/stdout@0.2.3` → supported; `wasi:cli/stdout@0.3.0` or `acme:secret/door` → not. */
 export function unsupportedImports(imports: readonly string[]): string[] {
   return imports.filter((name) => {
     const match = /^([^@]+)(?:@(\d+)\.(\d+)\.(\d+)(?:-[\w.]+)?)?$/.exec(name);
-    if (!match || !SUPPORTED_IMPORTS.has(match[1]!)) return true;
-    return match[2] !== undefined && !(match[2] === '0' && match[3] === '2');
+    const version = match && SUPPORTED_IMPORTS.get(match[1]!);
+    if (!version) return true;
+    return match[2] !== undefined && `${match[2]}.${match[3]}` !== version;
   });
+}
+
+/** The wtools:mcp interfaces among a component's imports, unversioned: what `inspect` lists. */
+export function mcpImports(imports: readonly string[]): string[] {
+  return imports.map((name) => name.replace(/@.*$/, '')).filter((name) => MCP_IMPORTS.includes(name));
 }
 
 export function checkImports(imports: readonly string[], name: string): void {
@@ -53,7 +74,8 @@ export function checkImports(imports: readonly string[], name: string): void {
     throw new ComponentError(
       'IMPORTS_REFUSED',
       `${name} imports what the runtime does not provide: ${refused.join(', ')}; ` +
-        'expected only WASI 0.2 interfaces (wasi:cli, clocks, filesystem, io, random, sockets, http, config)',
+        'expected only WASI 0.2 interfaces (wasi:cli, clocks, filesystem, io, random, sockets, http, config) ' +
+        'and wtools:mcp 0.1 (content, log, progress, sampling, elicit)',
       { details: { refused } },
     );
   }

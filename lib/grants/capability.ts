@@ -14,7 +14,15 @@ export type Capability =
   | { kind: 'http'; scheme: HttpScheme; host: string; port: number }
   | { kind: 'env'; key: string }
   /** `port` 0 in a grant stands for any port. */
-  | { kind: 'tcp' | 'udp'; host: string; port: number };
+  | { kind: 'tcp' | 'udp'; host: string; port: number }
+  /**
+   * A feature of the MCP client of the current call (wtools:mcp): `sampling` spends the user's model
+   * (and money) on the component's prompt; `elicit` puts the component's questions to the user.
+   */
+  | { kind: 'mcp'; feature: McpFeature };
+
+export type McpFeature = 'sampling' | 'elicit';
+const MCP_FEATURES: readonly McpFeature[] = ['sampling', 'elicit'];
 
 export interface Grant {
   capability: Capability;
@@ -38,7 +46,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 
 export const GRANT_SYNTAX =
   'fs:/abs/path[:ro|:rw] · http:[http://|https://]host[:port] (host may be *.example.com) · ' +
-  'env:KEY · tcp:host:port · udp:host:port (port * for any)';
+  'env:KEY · tcp:host:port · udp:host:port (port * for any) · mcp:sampling · mcp:elicit';
 
 const DEFAULT_PORT: Record<HttpScheme, number> = { http: 80, https: 443 };
 const HOST_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
@@ -77,6 +85,11 @@ export function parseCapability(text: string, cwd = process.cwd()): Capability {
       if (port === undefined) throw invalid(text, 'a socket grant needs a port (or *)');
       return { kind, host, port };
     }
+    case 'mcp':
+      if (!MCP_FEATURES.includes(rest as McpFeature)) {
+        throw invalid(text, `the MCP features a grant may name are ${MCP_FEATURES.join(' and ')}`);
+      }
+      return { kind: 'mcp', feature: rest as McpFeature };
     default:
       throw invalid(text, `unknown kind "${kind}"`);
   }
@@ -134,6 +147,8 @@ export function formatCapability(capability: Capability): string {
     case 'tcp':
     case 'udp':
       return `${capability.kind}:${capability.host}:${capability.port === 0 ? '*' : capability.port}`;
+    case 'mcp':
+      return `mcp:${capability.feature}`;
   }
 }
 

@@ -34,6 +34,8 @@ export function covers(grant: Capability, want: Capability): boolean {
         (grant.port === 0 || grant.port === want.port) &&
         hostMatches(grant.host, want.host)
       );
+    case 'mcp':
+      return want.kind === 'mcp' && grant.feature === want.feature;
   }
 }
 

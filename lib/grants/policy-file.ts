@@ -220,6 +220,8 @@ export function formatGrantPolicy(
         });
       } else if (c.kind === 'http' && c.scheme === 'https' && c.port === 443) network.push({ host: c.host });
       else if (c.kind === 'env') environment.push({ key: c.key });
+      else if (c.kind === 'mcp')
+        skipped.push(`${effect} ${formatCapability(c)}: Wassette has no MCP permissions`);
       else
         skipped.push(
           `${effect} ${formatCapability(c)}: Wassette's host entries carry no scheme, port or socket kind`,

@@ -7,7 +7,9 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { type WitFunction, argumentsToGuest, fromGuest } from '../component/index.js';
 import { isWtoolsError } from '../core/index.js';
+import { ContentError, toolResultContent } from './content.js';
 import { elicitationApprovers } from './elicitation.js';
+import { guestMcpClient } from './guest-client.js';
 import { SessionHandles } from './handles.js';
 import type { ToolCallContext, ToolDef, ToolProvider, ToolResult } from './provider.js';
 import { type DescribedTool, type ToolComponent, describeTools } from './tool-catalog.js';
@@ -150,8 +152,8 @@ export class ComponentTools<C extends ToolComponent = ToolComponent> implements 
     } catch (err) {
       return errorResult('INVALID_ARGUMENT', `invalid arguments for ${name}: ${(err as Error).message}`);
     }
-    // A guest reports no progress of its own: a long call tells the client, once a second, that it
-    // is still running (and for how long), so clients do not give up on it.
+    // Until a guest reports progress of its own (wtools:mcp/progress), a long call tells the client
+    // once a second that it is still running (and for how long), so clients do not give up on it.
     const started = Date.now();
     const heartbeat = setInterval(() => {
       const seconds = Math.round((Date.now() - started) / 1000);
@@ -161,12 +163,21 @@ export class ComponentTools<C extends ToolComponent = ToolComponent> implements 
       const result = await tool.component.runtime.call(tool.exportName, guestArgs, {
         signal: context.signal,
         approvers: elicitationApprovers(context),
+        mcp: guestMcpClient(context, tool.component.name, () => clearInterval(heartbeat)),
         ...(context.sessionId ? { sessionId: context.sessionId } : {}),
       });
       clearInterval(heartbeat);
       forwardOutput(context, result.stdout, result.stderr, tool.component.name);
       const returned = tool.fn.result?.kind === 'result' ? tool.fn.result.ok : tool.fn.result;
       if (!tool.fn.result) return { content: [{ type: 'text', text: 'done' }] };
+      if (tool.content) {
+        try {
+          return toolResultContent(tool.content, result.value);
+        } catch (err) {
+          if (!(err instanceof ContentError)) throw err;
+          return errorResult('GUEST_ERROR', `${name} returned content that MCP cannot carry: ${err.message}`);
+        }
+      }
       const json = returned ? fromGuest(returned, result.value, handles) : null;
       return { content: [{ type: 'text', text: JSON.stringify(json) }], structuredContent: { result: json } };
     } catch (err) {

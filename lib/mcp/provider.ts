@@ -22,15 +22,26 @@ export interface ToolDef {
   };
 }
 
+/** One block of a tool result's content, as MCP sends it (binary data base64 encoded). */
+export type ContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image' | 'audio'; data: string; mimeType: string }
+  | {
+      type: 'resource';
+      resource: { uri: string; mimeType?: string } & ({ text: string } | { blob: string });
+    }
+  | { type: 'resource_link'; uri: string; name: string; description?: string; mimeType?: string };
+
 export interface ToolResult {
-  content: { type: 'text'; text: string }[];
+  content: ContentBlock[];
   /** An object (wrap scalars); required when the tool declares an outputSchema and isError is not set. */
   structuredContent?: Record<string, unknown>;
   isError?: boolean;
 }
 
-/** MCP log levels a tool may use (RFC 5424 severities, lowest first). */
-export type ToolLogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error';
+/** MCP log levels (RFC 5424 severities, lowest first). */
+export type ToolLogLevel =
+  'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
 
 export interface ToolCallContext {
   /** Aborted when the client cancels the request, the session ends or the server closes. */
@@ -49,6 +60,28 @@ export interface ToolCallContext {
    * client declared the elicitation capability.
    */
   elicit?(request: ElicitForm, signal: AbortSignal): Promise<ElicitAnswer>;
+  /**
+   * Asks the client's model for a completion (MCP sampling/createMessage), tied to this call;
+   * present only when the client declared the sampling capability.
+   */
+  sample?(request: SampleRequest, signal: AbortSignal): Promise<SampleAnswer>;
+}
+
+/** The parameters of sampling/createMessage, text messages only. */
+export interface SampleRequest {
+  messages: { role: 'user' | 'assistant'; content: { type: 'text'; text: string } }[];
+  systemPrompt?: string;
+  maxTokens: number;
+  temperature?: number;
+  modelPreferences?: { hints: { name: string }[] };
+}
+
+/** What the client's model answered: its content block as MCP has it, and the model's name. */
+export interface SampleAnswer {
+  model: string;
+  role: string;
+  content: { type: string; text?: string };
+  stopReason?: string;
 }
 
 export interface ElicitForm {

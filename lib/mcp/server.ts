@@ -8,6 +8,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
+  CreateMessageResultSchema,
   ElicitResultSchema,
   ErrorCode,
   ListToolsRequestSchema,
@@ -20,6 +21,8 @@ import { TOOL_NAME } from './tool-names.js';
 import type {
   ElicitAnswer,
   ElicitForm,
+  SampleAnswer,
+  SampleRequest,
   ToolCallContext,
   ToolDef,
   ToolLogLevel,
@@ -196,6 +199,24 @@ export function createMcpServer(
               return {
                 action: result.action,
                 ...(result.content ? { content: result.content as Record<string, unknown> } : {}),
+              };
+            },
+          }
+        : {}),
+      ...(server.getClientCapabilities()?.sampling
+        ? {
+            sample: async (params: SampleRequest, signal: AbortSignal): Promise<SampleAnswer> => {
+              const result = await extra.sendRequest(
+                { method: 'sampling/createMessage', params },
+                CreateMessageResultSchema,
+                // A model (and often a human who approves the prompt) may take a while.
+                { signal, timeout: 10 * 60 * 1000 },
+              );
+              return {
+                model: result.model,
+                role: result.role,
+                content: result.content as SampleAnswer['content'],
+                ...(result.stopReason !== undefined ? { stopReason: result.stopReason } : {}),
               };
             },
           }

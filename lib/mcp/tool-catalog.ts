@@ -13,6 +13,7 @@ import {
 } from '../component/index.js';
 import type { Grant } from '../grants/index.js';
 import type { ComponentRuntime, InstanceLifetime } from '../runtime/index.js';
+import { type ContentShape, contentShapeOf } from './content.js';
 import type { ToolDef } from './provider.js';
 import { assignToolNames, toolFilter } from './tool-names.js';
 
@@ -45,6 +46,8 @@ export interface DescribedTool<C extends DescribedComponent = DescribedComponent
   exportName: string;
   /** It takes or returns resource handles: calls need the session's handle table. */
   handles: boolean;
+  /** It returns wtools:mcp content: served as content blocks, with no outputSchema. */
+  content?: ContentShape;
 }
 
 /** A function the tool list leaves out, and why (shown by `inspect`). */
@@ -98,7 +101,8 @@ export function describeTools<C extends DescribedComponent>(
   entries.forEach((entry, i) => {
     const name = names[i]!;
     if (!toolFilter(entry.component.filter ?? [])(name)) return;
-    const outputSchema = outputSchemaOf(entry.fn);
+    const content = contentShapeOf(entry.fn.result);
+    const outputSchema = content ? undefined : outputSchemaOf(entry.fn);
     const networked = entry.component.grants.some(
       (g) =>
         g.effect === 'allow' &&
@@ -118,6 +122,7 @@ export function describeTools<C extends DescribedComponent>(
       ...(entry.iface ? { interface: entry.iface } : {}),
       exportName: entry.iface ? exportKey(entry.iface, entry.fn.name) : entry.fn.name,
       handles: functionUsesHandles(entry.fn),
+      ...(content ? { content } : {}),
     });
   });
   return { tools, skipped };

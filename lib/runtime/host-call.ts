@@ -6,6 +6,7 @@
  */
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { Capability } from '../grants/index.js';
+import type { McpHostRequest } from './guest-mcp.js';
 import type { HttpRequestMessage } from './wasi/http.js';
 import type { SocketRequest } from './wasi/sockets.js';
 
@@ -21,7 +22,8 @@ export interface HostCallChannel {
 export type HostRequest =
   | { op: 'http'; request: HttpRequestMessage }
   | { op: 'ask'; capability: Capability; reason: string }
-  | { op: 'socket'; request: SocketRequest };
+  | { op: 'socket'; request: SocketRequest }
+  | { op: 'mcp'; request: McpHostRequest };
 
 export function makeHostCaller(channel: HostCallChannel): (request: HostRequest) => unknown {
   const flag = new Int32Array(channel.flag);

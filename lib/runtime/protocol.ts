@@ -1,5 +1,6 @@
 /** Messages between the supervisor (host thread) and a component's worker thread. */
 import type { Capability, Grant, Limits } from '../grants/index.js';
+import type { McpNotice } from './guest-mcp.js';
 import type { HostCallChannel } from './host-call.js';
 import type { Preopen } from './wasi/filesystem.js';
 
@@ -76,4 +77,6 @@ export type WorkerMessage =
       ms: number;
     }
   | { type: 'denied'; capability: Capability; reason: string; time: string }
-  | { type: 'fd'; op: 'open' | 'close'; fd: number };
+  | { type: 'fd'; op: 'open' | 'close'; fd: number }
+  /** A wtools:mcp log message or progress report of the running call. */
+  | { type: 'mcp-notice'; notice: McpNotice };

@@ -22,6 +22,15 @@ import {
   decide,
   formatCapability,
 } from '../grants/index.js';
+import {
+  type ElicitRequest,
+  type GuestMcpClient,
+  type McpHostReply,
+  type McpHostRequest,
+  type McpNotice,
+  type SamplingRequest,
+  capabilityOf,
+} from './guest-mcp.js';
 import { answerHostCall, type HostCallChannel, type HostRequest } from './host-call.js';
 import { performHttp } from './http-fetch.js';
 import { SocketHost, socketPolicyFor } from './socket-host.js';
@@ -76,6 +85,8 @@ export interface CallOptions {
   sessionId?: string;
   /** Passed to RuntimeOptions.ask for accesses this call makes. */
   approvers?: readonly Approver[];
+  /** The MCP client that made the call: where the guest's wtools:mcp imports go. */
+  mcp?: GuestMcpClient;
 }
 
 export interface CallResult {
@@ -101,6 +112,7 @@ interface PendingCall {
   timeoutMs: number;
   signal: AbortSignal | undefined;
   approvers: readonly Approver[];
+  mcp: GuestMcpClient | undefined;
   resolve(result: CallResult): void;
   reject(err: Error): void;
 }
@@ -273,7 +285,7 @@ class WorkerSlot {
     const flag = new SharedArrayBuffer(4);
     this.#channel = { port: port1, flag };
     this.#sockets = new SocketHost(
-      socketPolicyFor(runtime.grants, (capability) => this.#askPausingTimer(capability)),
+      socketPolicyFor(runtime.grants, (capability) => this.#askHuman(capability)),
     );
     let settleReady!: { resolve(exports: string[]): void; reject(err: Error): void };
     this.ready = new Promise((resolve, reject) => (settleReady = { resolve, reject }));
@@ -346,6 +358,9 @@ class WorkerSlot {
           if (message.op === 'open') this.#openFds.add(message.fd);
           else this.#openFds.delete(message.fd);
           break;
+        case 'mcp-notice':
+          this.#forwardNotice(message.notice);
+          break;
       }
     });
     this.worker.on('error', (err: Error & { code?: string }) => {
@@ -407,16 +422,73 @@ class WorkerSlot {
     }, this.#timeLeft);
   }
 
-  /** The guest waits (blocked in its worker) while a human answers; its clock waits with it. */
-  async #askPausingTimer(capability: Capability): Promise<boolean> {
-    const call = this.current;
-    if (!call) return false;
+  /**
+   * The guest waits (blocked in its worker) while a human answers or the client's model writes; its
+   * clock waits with it.
+   */
+  async #pausingTimer<T>(call: PendingCall, wait: () => Promise<T>): Promise<T> {
     clearTimeout(this.#timer);
     this.#timeLeft = Math.max(1, this.#timeLeft - (performance.now() - this.#timerStarted));
     try {
-      return await this.runtime.ask(capability, call.approvers);
+      return await wait();
     } finally {
       if (this.current === call) this.#startTimer();
+    }
+  }
+
+  /** A capability no grant settles, put to a human for the running call. */
+  #askHuman(capability: Capability): Promise<boolean> {
+    const call = this.current;
+    if (!call) return Promise.resolve(false);
+    return this.#pausingTimer(call, () => this.runtime.ask(capability, call.approvers));
+  }
+
+  /** A guest's log message or progress report, to the client of its call (secrets redacted). */
+  #forwardNotice(notice: McpNotice): void {
+    const client = this.current?.mcp;
+    if (!client) return;
+    const redact = this.runtime.redactor;
+    if (notice.kind === 'log') client.log(notice.level, redact.text(notice.message));
+    else {
+      const message = notice.message === undefined ? undefined : redact.text(notice.message);
+      client.progress(notice.progress, notice.total, message);
+    }
+  }
+
+  /**
+   * A guest's sampling request or question to the user. The worker checked the grant; it is checked
+   * again here, on the thread that talks to the client. What the guest sends is redacted first.
+   */
+  async #mcpRequest(request: McpHostRequest): Promise<McpHostReply> {
+    const call = this.current;
+    const want = capabilityOf(request.feature);
+    if (!call || (decide(this.runtime.grants, want) !== 'allow' && !this.runtime.takeAllowed(want))) {
+      return { ok: false, error: { tag: 'not-granted' } };
+    }
+    const client = call.mcp;
+    const controller = new AbortController();
+    const onAbort = () => controller.abort();
+    call.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const redacted = this.runtime.redactor.value(request.request);
+      if (request.feature === 'sampling') {
+        if (!client?.sample) return { ok: false, error: { tag: 'not-supported' } };
+        const sample = client.sample.bind(client);
+        const value = await this.#pausingTimer(call, () =>
+          sample(redacted as SamplingRequest, controller.signal),
+        );
+        return { ok: true, value };
+      }
+      if (!client?.elicit) return { ok: false, error: { tag: 'not-supported' } };
+      const elicit = client.elicit.bind(client);
+      const value = await this.#pausingTimer(call, () =>
+        elicit(redacted as ElicitRequest, controller.signal),
+      );
+      return { ok: true, value };
+    } catch (err) {
+      return { ok: false, error: { tag: 'failed', val: err instanceof Error ? err.message : String(err) } };
+    } finally {
+      call.signal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -472,14 +544,22 @@ class WorkerSlot {
             : { ok: false, error: { tag: 'HTTP-request-denied' }, message: 'denied' };
       } else if (request.op === 'socket') {
         reply = await this.#sockets.handle(request.request);
+      } else if (request.op === 'mcp') {
+        reply = await this.#mcpRequest(request.request);
       } else {
-        reply = await this.#askPausingTimer(request.capability);
+        const call = this.current;
+        const capability = request.capability;
+        reply = call
+          ? await this.#pausingTimer(call, () => this.runtime.ask(capability, call.approvers))
+          : false;
       }
     } catch (err) {
       reply =
         request.op === 'http'
           ? { ok: false, error: { tag: 'internal-error', val: String(err) }, message: String(err) }
-          : false;
+          : request.op === 'mcp'
+            ? ({ ok: false, error: { tag: 'failed', val: String(err) } } satisfies McpHostReply)
+            : false;
     }
     if (!this.dead) answerHostCall(this.#channel, reply);
   }
@@ -581,6 +661,7 @@ export class ComponentRuntime {
         timeoutMs: options.timeoutMs ?? this.limits.timeoutMs,
         signal: options.signal,
         approvers: options.approvers ?? [],
+        mcp: options.mcp,
         resolve,
         reject,
       };

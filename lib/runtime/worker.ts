@@ -9,6 +9,7 @@ import { concatBytes } from '../core/index.js';
 // Not the grants index: the worker bundle must not carry the store, the YAML policy reader or sockets.
 import type { Capability } from '../grants/capability.js';
 import { decide } from '../grants/decide.js';
+import { MAX_NOTICES_PER_CALL, type McpHostReply, type McpNotice, guestMcpImports } from './guest-mcp.js';
 import { makeHostCaller } from './host-call.js';
 import {
   type CallRequest,
@@ -20,6 +21,7 @@ import {
   isResourceRef,
 } from './protocol.js';
 import { GuestExit, type HttpResponseMessage, type SocketReply, wasiImports } from './wasi/index.js';
+import { fail } from './wasi/result.js';
 
 type Instantiate = (
   getCoreModule: (name: string) => WebAssembly.Module,
@@ -99,22 +101,47 @@ class Capture {
 
 let capture = new Capture();
 
+/** wtools:mcp notices the current call has sent; past the cap they are dropped, and one says so. */
+let notices = 0;
+
+function notify(notice: McpNotice): void {
+  notices++;
+  if (notices > MAX_NOTICES_PER_CALL + 1) return;
+  if (notices === MAX_NOTICES_PER_CALL + 1) {
+    notice = {
+      kind: 'log',
+      level: 'warning',
+      message: `more than ${MAX_NOTICES_PER_CALL} log messages and progress reports in one call: the rest are dropped`,
+    };
+  }
+  post({ type: 'mcp-notice', notice });
+}
+
 function buildImports(): Record<string, unknown> {
-  return wasiImports({
-    env: init.env,
-    config: init.config,
-    args: [init.component],
-    stdout: { write: (b) => capture.write('stdout', b) },
-    stderr: { write: (b) => capture.write('stderr', b) },
-    preopens: init.preopens,
-    onDenied: denied,
-    onFdOpened: (fd) => post({ type: 'fd', op: 'open', fd }),
-    onFdClosed: (fd) => post({ type: 'fd', op: 'close', fd }),
+  const mcp = guestMcpImports({
+    notify,
     allows,
-    perform: (request) => hostCall({ op: 'http', request }) as HttpResponseMessage,
-    socketCall: (request) => hostCall({ op: 'socket', request }) as SocketReply,
-    defaultTimeoutMs: Math.min(init.limits.timeoutMs, 60_000),
+    request: (request) => hostCall({ op: 'mcp', request }) as McpHostReply,
+    fail,
   });
+  return {
+    ...mcp,
+    ...wasiImports({
+      env: init.env,
+      config: init.config,
+      args: [init.component],
+      stdout: { write: (b) => capture.write('stdout', b) },
+      stderr: { write: (b) => capture.write('stderr', b) },
+      preopens: init.preopens,
+      onDenied: denied,
+      onFdOpened: (fd) => post({ type: 'fd', op: 'open', fd }),
+      onFdClosed: (fd) => post({ type: 'fd', op: 'close', fd }),
+      allows,
+      perform: (request) => hostCall({ op: 'http', request }) as HttpResponseMessage,
+      socketCall: (request) => hostCall({ op: 'socket', request }) as SocketReply,
+      defaultTimeoutMs: Math.min(init.limits.timeoutMs, 60_000),
+    }),
+  };
 }
 
 let exportsByName: Map<string, (...args: unknown[]) => unknown> | undefined;
@@ -301,6 +328,7 @@ function sizeOf(value: unknown, limit: number): number {
 async function call(request: CallRequest): Promise<void> {
   const started = performance.now();
   capture = new Capture();
+  notices = 0;
   let ok = false;
   let value: unknown;
   let error: WireError | undefined;

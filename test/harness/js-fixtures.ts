@@ -15,8 +15,8 @@ import path from 'node:path';
 import { digestHex, sha256 } from '../../lib/core/index.js';
 import { CACHE_DIR, REPO_ROOT, buildOnce, cachedBuild } from './fixtures.js';
 
-export type JsFixtureName = 'types' | 'wasi' | 'resources' | 'config';
-export const JS_FIXTURE_NAMES: readonly JsFixtureName[] = ['types', 'wasi', 'resources', 'config'];
+export type JsFixtureName = 'types' | 'wasi' | 'resources' | 'config' | 'mcp';
+export const JS_FIXTURE_NAMES: readonly JsFixtureName[] = ['types', 'wasi', 'resources', 'config', 'mcp'];
 
 const JS_DIR = path.join(REPO_ROOT, 'components', 'js');
 const BUILD_DIR = path.join(JS_DIR, 'build');
@@ -36,7 +36,7 @@ export function jsComponentPath(name: JsFixtureName): Promise<string> {
   if (!JS_FIXTURE_NAMES.includes(name)) throw new Error(`no JavaScript fixture "${String(name)}"`);
   return once(name, async () => {
     const dir = path.join(JS_DIR, name);
-    const key = await sourceDigest(dir);
+    const key = await sourceDigest(dir, await witDepsOf(dir));
     return cachedBuild(path.join(CACHE_DIR, `js-${name}-${key}.wasm`), () => build(dir), LOCK_TIMEOUT_MS);
   });
 }
@@ -68,6 +68,12 @@ export function buildJsComponents(): Promise<string[]> {
 
 export async function jsComponent(name: JsFixtureName): Promise<Uint8Array> {
   return new Uint8Array(await readFile(await jsComponentPath(name)));
+}
+
+/** The WIT packages of ours a build stages beside its world (build.json `witDeps`): they key the cache too. */
+async function witDepsOf(dir: string): Promise<string[]> {
+  const config = JSON.parse(await readFile(path.join(dir, 'build.json'), 'utf8')) as { witDeps?: string[] };
+  return (config.witDeps ?? []).map((dep) => path.resolve(dir, dep));
 }
 
 /** Runs build.mjs in a child process and returns the component it wrote. */
