@@ -6,6 +6,19 @@ import type { ComponentWorld, WitFunction, WitType } from './wit-model.js';
 
 type Named = Extract<WitType, { name?: string }>;
 
+/** WIT's keywords: a name that is one is written with a leading `%` (`%resource`). */
+const KEYWORDS = new Set(
+  (
+    'as async bool borrow char constructor enum export f32 f64 flags from func future import include interface ' +
+    'list option own package record resource result s8 s16 s32 s64 static stream string tuple type u8 u16 u32 ' +
+    'u64 use variant with world'
+  ).split(' '),
+);
+
+function ident(name: string | undefined): string {
+  return name !== undefined && KEYWORDS.has(name) ? `%${name}` : String(name);
+}
+
 function typeRef(type: WitType, declare: (t: Named) => void): string {
   switch (type.kind) {
     case 'list':
@@ -32,7 +45,7 @@ function typeRef(type: WitType, declare: (t: Named) => void): string {
     case 'flags':
       if (type.name) {
         declare(type);
-        return type.name;
+        return ident(type.name);
       }
       return `/* anonymous ${type.kind} */ ${inlineBody(type, declare)}`;
     default:
@@ -43,13 +56,13 @@ function typeRef(type: WitType, declare: (t: Named) => void): string {
 function inlineBody(type: Named, declare: (t: Named) => void): string {
   switch (type.kind) {
     case 'record':
-      return `{ ${type.fields.map((f) => `${f.name}: ${typeRef(f.type, declare)}`).join(', ')} }`;
+      return `{ ${type.fields.map((f) => `${ident(f.name)}: ${typeRef(f.type, declare)}`).join(', ')} }`;
     case 'variant':
-      return `{ ${type.cases.map((c) => (c.type ? `${c.name}(${typeRef(c.type, declare)})` : c.name)).join(', ')} }`;
+      return `{ ${type.cases.map((c) => (c.type ? `${ident(c.name)}(${typeRef(c.type, declare)})` : ident(c.name))).join(', ')} }`;
     case 'enum':
-      return `{ ${type.cases.join(', ')} }`;
+      return `{ ${type.cases.map((c) => ident(c)).join(', ')} }`;
     case 'flags':
-      return `{ ${type.flags.join(', ')} }`;
+      return `{ ${type.flags.map((f) => ident(f)).join(', ')} }`;
   }
 }
 
@@ -57,13 +70,13 @@ function declaration(type: Named, declare: (t: Named) => void, indent: string): 
   const lines = (items: string[]) => items.map((item) => `${indent}  ${item},`).join('\n');
   switch (type.kind) {
     case 'record':
-      return `${indent}record ${type.name} {\n${lines(type.fields.map((f) => `${f.name}: ${typeRef(f.type, declare)}`))}\n${indent}}`;
+      return `${indent}record ${ident(type.name)} {\n${lines(type.fields.map((f) => `${ident(f.name)}: ${typeRef(f.type, declare)}`))}\n${indent}}`;
     case 'variant':
-      return `${indent}variant ${type.name} {\n${lines(type.cases.map((c) => (c.type ? `${c.name}(${typeRef(c.type, declare)})` : c.name)))}\n${indent}}`;
+      return `${indent}variant ${ident(type.name)} {\n${lines(type.cases.map((c) => (c.type ? `${ident(c.name)}(${typeRef(c.type, declare)})` : ident(c.name))))}\n${indent}}`;
     case 'enum':
-      return `${indent}enum ${type.name} {\n${lines(type.cases)}\n${indent}}`;
+      return `${indent}enum ${ident(type.name)} {\n${lines(type.cases.map((c) => ident(c)))}\n${indent}}`;
     case 'flags':
-      return `${indent}flags ${type.name} {\n${lines(type.flags)}\n${indent}}`;
+      return `${indent}flags ${ident(type.name)} {\n${lines(type.flags.map((f) => ident(f)))}\n${indent}}`;
   }
 }
 
@@ -77,7 +90,7 @@ function docs(text: string | undefined, indent: string): string {
 }
 
 function signature(fn: WitFunction, declare: (t: Named) => void): string {
-  const params = fn.params.map((p) => `${p.name}: ${typeRef(p.type, declare)}`).join(', ');
+  const params = fn.params.map((p) => `${ident(p.name)}: ${typeRef(p.type, declare)}`).join(', ');
   return `func(${params})${fn.result ? ` -> ${typeRef(fn.result, declare)}` : ''}`;
 }
 
@@ -107,7 +120,7 @@ function block(fns: readonly WitFunction[], indent: string, prefix: string): str
     const members = resources.get(resource!) ?? [];
     const inner = `${indent}  `;
     if (kind === 'constructor') {
-      const params = fn.params.map((p) => `${p.name}: ${typeRef(p.type, declare)}`).join(', ');
+      const params = fn.params.map((p) => `${ident(p.name)}: ${typeRef(p.type, declare)}`).join(', ');
       members.push(`${docs(fn.docs, inner)}${inner}constructor(${params});`);
     } else {
       // A method's first parameter is the implicit `self`.

@@ -54,6 +54,7 @@ describe('parseCapability', () => {
     ['env:A-B', 'letters, digits and _'],
     ['tcp:db.internal', 'needs a port'],
     ['http:*.example.com:*', 'is not a port'],
+    ['mcp:tools', 'are sampling and elicit'],
   ])('refuses %s with a message naming what is wrong and the syntax', (text, why) => {
     try {
       parseCapability(text);
@@ -72,6 +73,8 @@ describe('parseCapability', () => {
       'http:[::1]:443',
       'env:X',
       'udp:h.example:*',
+      'mcp:sampling',
+      'mcp:elicit',
     ]) {
       const capability = parseCapability(text);
       expect(parseCapability(formatCapability(capability))).toEqual(capability);
@@ -80,6 +83,13 @@ describe('parseCapability', () => {
 });
 
 describe('decide', () => {
+  it('covers an MCP feature by the same feature only', () => {
+    const sampling = parseCapability('mcp:sampling');
+    expect(sampling).toEqual({ kind: 'mcp', feature: 'sampling' });
+    expect(decide([{ capability: sampling, effect: 'allow' }], sampling)).toBe('allow');
+    expect(decide([{ capability: sampling, effect: 'allow' }], parseCapability('mcp:elicit'))).toBe('ask');
+  });
+
   const allow = (text: string) => ({ capability: parseCapability(text), effect: 'allow' as const });
   const deny = (text: string) => ({ capability: parseCapability(text), effect: 'deny' as const });
 
