@@ -68,8 +68,8 @@ async function serve(sb: Sandbox, features: ClientFeatures, args: string[] = [])
   return { client, stderr: () => stderr };
 }
 
-function structured(result: { structuredContent?: unknown }): unknown {
-  return result.structuredContent;
+function structured(result: object): unknown {
+  return (result as { structuredContent?: unknown }).structuredContent;
 }
 
 describe('e2e: the wtools:mcp package', () => {
