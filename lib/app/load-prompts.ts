@@ -35,7 +35,8 @@ export interface PreGrantOffer {
 
 /**
  * Grants worth offering: the current directory for a component that imports the filesystem
- * (read-only, or read-write), and whatever its publisher's policy asks for. Network and environment
+ * (read-only, or read-write), sampling and elicitation for one that imports them, and whatever its
+ * publisher's policy asks for. Network and environment
  * are otherwise asked for when used: no sensible default host or key exists to offer.
  */
 export function preGrantOffer(
@@ -53,6 +54,13 @@ export function preGrantOffer(
   if (inspection.asks.some((a) => a.interface.startsWith('wasi:filesystem/'))) {
     offer({ kind: 'fs', path: cwd, access: 'ro' }, 'read the current directory');
     offer({ kind: 'fs', path: cwd, access: 'rw' }, 'read and write it');
+  }
+  // The MCP features name exactly one capability each: worth offering as they are.
+  if (inspection.asks.some((a) => a.interface.startsWith('wtools:mcp/sampling'))) {
+    offer({ kind: 'mcp', feature: 'sampling' }, 'ask your MCP client’s model for completions');
+  }
+  if (inspection.asks.some((a) => a.interface.startsWith('wtools:mcp/elicit'))) {
+    offer({ kind: 'mcp', feature: 'elicit' }, 'ask you questions through your MCP client');
   }
   const declared = inspection.declaredPolicy;
   for (const text of declared?.asks ?? []) {

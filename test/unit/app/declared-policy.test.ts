@@ -138,4 +138,19 @@ describe('the load-time offer', () => {
     });
     expect(offer.asks).toEqual(['files', 'outgoing HTTP']);
   });
+
+  it('offers the MCP features a component imports, by their one capability each', () => {
+    const mcp = {
+      asks: [
+        { interface: 'wtools:mcp/log@0.1.0', capability: 'log messages' },
+        { interface: 'wtools:mcp/sampling@0.1.0', capability: 'completions' },
+        { interface: 'wtools:mcp/elicit@0.1.0', capability: 'questions' },
+      ],
+    } as unknown as InspectResult;
+    const offer = preGrantOffer(mcp, permissions([]), '/work');
+    expect(offer.suggestions.map((s) => s.capability)).toEqual([
+      { kind: 'mcp', feature: 'sampling' },
+      { kind: 'mcp', feature: 'elicit' },
+    ]);
+  });
 });
