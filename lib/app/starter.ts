@@ -8,7 +8,7 @@ import path from 'node:path';
 import { WtoolsError, describeError, packageRoot } from '../core/index.js';
 import type { TrustOptions } from './verify.js';
 
-export const STARTER_COMPONENTS = ['encode', 'time', 'fetch', 'filesystem', 'memory'] as const;
+export const STARTER_COMPONENTS = ['encode', 'time', 'fetch', 'filesystem', 'chart', 'memory'] as const;
 export const STARTER_VERSION = '0.1.0';
 
 export function starterDir(): string {

@@ -55,7 +55,14 @@ async function connect(server: ServedHttp) {
     const reply = await client.callTool({ name: tool, arguments: args });
     const text = (reply.content as { text?: string }[])[0]?.text ?? '';
     const structured = reply.structuredContent as { result?: unknown; error?: unknown } | undefined;
-    return { isError: reply.isError === true, result: structured?.result, error: structured?.error, text };
+    return {
+      isError: reply.isError === true,
+      result: structured?.result,
+      error: structured?.error,
+      text,
+      structured,
+      content: reply.content as { type: string; text?: string; data?: string; mimeType?: string }[],
+    };
   };
 }
 
@@ -96,6 +103,27 @@ describe('wtools serve --demo', () => {
     const now = (await call('time.epoch-ms')).result as number;
     expect(Math.abs(now - Date.now())).toBeLessThan(60_000);
     expect((await call('time.zones')).result).toContain('Europe/Paris');
+
+    // Charts come back as PNG image content (wtools:mcp/content), a summary and structured numbers.
+    const chart = await call('chart.bar-chart', {
+      values: [1, -2, 3],
+      options: { width: 64, height: 32, color: '#00aa00' },
+    });
+    expect(chart.isError).toBe(false);
+    expect(chart.content.map((c) => [c.type, c.mimeType])).toEqual([
+      ['image', 'image/png'],
+      ['text', undefined],
+    ]);
+    const png = Buffer.from(chart.content[0]!.data!, 'base64');
+    expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([64, 32]);
+    expect(chart.structured).toEqual({ width: 64, height: 32, values: 3, min: -2, max: 3 });
+    expect((await call('chart.line-chart', { values: [1], options: null })).error).toMatch(
+      /expected 2 to 4096 numbers, got 1/,
+    );
+    expect((await call('chart.bar-chart', { values: [1], options: { color: 'red' } })).error).toMatch(
+      /color: expected #rrggbb/,
+    );
 
     // The notebook is per session: its artifact asks for an instance per MCP session.
     expect((await call('memory.set', { key: 'plan', value: 'ship it' })).isError).toBe(false);

@@ -36,23 +36,22 @@ export function jsComponentPath(name: JsFixtureName): Promise<string> {
   if (!JS_FIXTURE_NAMES.includes(name)) throw new Error(`no JavaScript fixture "${String(name)}"`);
   return once(name, async () => {
     const dir = path.join(JS_DIR, name);
-    const key = await sourceDigest(dir, await witDepsOf(dir));
+    const key = await sourceDigest(dir, await witDirsOf(dir));
     return cachedBuild(path.join(CACHE_DIR, `js-${name}-${key}.wasm`), () => build(dir), LOCK_TIMEOUT_MS);
   });
 }
 
 /** The starter components written in JavaScript (components/starter/<name>, WIT in wit/starter). */
-export const STARTER_JS_NAMES = ['encode', 'time', 'fetch', 'filesystem'] as const;
+export const STARTER_JS_NAMES = ['encode', 'time', 'fetch', 'filesystem', 'chart'] as const;
 export type StarterJsName = (typeof STARTER_JS_NAMES)[number];
 const STARTER_DIR = path.join(REPO_ROOT, 'components', 'starter');
-const STARTER_WIT_DIR = path.join(REPO_ROOT, 'wit', 'starter');
 
 /** Path of a compiled starter component, building it on a cache miss (keyed by its sources and WIT). */
 export function starterJsComponentPath(name: StarterJsName): Promise<string> {
   if (!STARTER_JS_NAMES.includes(name)) throw new Error(`no JavaScript starter component "${String(name)}"`);
   return once(`starter/${name}`, async () => {
     const dir = path.join(STARTER_DIR, name);
-    const key = await sourceDigest(dir, [STARTER_WIT_DIR]);
+    const key = await sourceDigest(dir, await witDirsOf(dir));
     return cachedBuild(
       path.join(CACHE_DIR, `starter-${name}-${key}.wasm`),
       () => build(dir),
@@ -70,10 +69,16 @@ export async function jsComponent(name: JsFixtureName): Promise<Uint8Array> {
   return new Uint8Array(await readFile(await jsComponentPath(name)));
 }
 
-/** The WIT packages of ours a build stages beside its world (build.json `witDeps`): they key the cache too. */
-async function witDepsOf(dir: string): Promise<string[]> {
-  const config = JSON.parse(await readFile(path.join(dir, 'build.json'), 'utf8')) as { witDeps?: string[] };
-  return (config.witDeps ?? []).map((dep) => path.resolve(dir, dep));
+/**
+ * The WIT folders a build reads outside the component's folder (build.json `wit`, and `witDeps`,
+ * our packages staged beside its world): they key the cache too.
+ */
+async function witDirsOf(dir: string): Promise<string[]> {
+  const config = JSON.parse(await readFile(path.join(dir, 'build.json'), 'utf8')) as {
+    wit?: string;
+    witDeps?: string[];
+  };
+  return [...(config.wit ? [config.wit] : []), ...(config.witDeps ?? [])].map((d) => path.resolve(dir, d));
 }
 
 /** Runs build.mjs in a child process and returns the component it wrote. */
