@@ -14,12 +14,13 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { CLI_PATH, type Sandbox, describeRun, jsonOf, sandbox } from '../harness/cli.js';
-import { jsComponentPath } from '../harness/js-fixtures.js';
+import { jsComponentPath, templateComponentPath } from '../harness/js-fixtures.js';
 
 let fixture: string;
+let template: string;
 
 beforeAll(async () => {
-  fixture = await jsComponentPath('mcp');
+  [fixture, template] = await Promise.all([jsComponentPath('mcp'), templateComponentPath()]);
 }, 300_000);
 
 interface ClientFeatures {
@@ -28,9 +29,9 @@ interface ClientFeatures {
 }
 
 /** `wtools serve mcp.wasm` with `args`, connected to an SDK client declaring `features`. */
-async function serve(sb: Sandbox, features: ClientFeatures, args: string[] = []) {
-  const file = sb.path('mcp.wasm');
-  await copyFile(fixture, file);
+async function serve(sb: Sandbox, features: ClientFeatures, args: string[] = [], component = fixture) {
+  const file = sb.path(component === fixture ? 'mcp.wasm' : 'my-tool.wasm');
+  await copyFile(component, file);
   const client = new Client(
     { name: 'mcp-package-e2e', version: '1.0.0' },
     {
@@ -251,6 +252,21 @@ describe('e2e: the wtools:mcp package', () => {
     const unsupported = await serve(sb3, {}, ['--grant', 'mcp:elicit']);
     const none = await unsupported.client.callTool({ name: 'mcp.ask-user', arguments: { question: 'x' } });
     expect(structured(none)).toEqual({ error: 'not-supported' });
+  });
+
+  it('the JavaScript template for component authors builds, and its tools work as its README says', async () => {
+    const sb = await sandbox();
+    const { client } = await serve(
+      sb,
+      { sampling: () => ({ text: 'It is short.' }) },
+      ['--grant', 'mcp:sampling'],
+      template,
+    );
+    const greeting = await client.callTool({ name: 'my-tool.greet', arguments: { name: 'Ada' } });
+    expect(greeting.content).toEqual([{ type: 'text', text: 'Hello, Ada!' }]);
+    expect(structured(greeting)).toEqual({ name: 'Ada', greeting: 'Hello, Ada!' });
+    const summary = await client.callTool({ name: 'my-tool.summarize', arguments: { text: 'A long text.' } });
+    expect(structured(summary)).toEqual({ result: 'It is short.' });
   });
 
   it('inspect names the wtools:mcp imports and what each may do', async () => {

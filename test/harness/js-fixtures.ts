@@ -60,9 +60,22 @@ export function starterJsComponentPath(name: StarterJsName): Promise<string> {
   });
 }
 
+/** The template for component authors (components/templates/mcp-tool-js), built as they would. */
+export function templateComponentPath(): Promise<string> {
+  return once('template/mcp-tool-js', async () => {
+    const dir = path.join(REPO_ROOT, 'components', 'templates', 'mcp-tool-js');
+    const key = await sourceDigest(dir, await witDirsOf(dir));
+    return cachedBuild(
+      path.join(CACHE_DIR, `template-mcp-tool-js-${key}.wasm`),
+      () => build(dir),
+      LOCK_TIMEOUT_MS,
+    );
+  });
+}
+
 /** Builds (or finds) every JavaScript fixture, two builds at a time. */
 export function buildJsComponents(): Promise<string[]> {
-  return Promise.all(JS_FIXTURE_NAMES.map((name) => jsComponentPath(name)));
+  return Promise.all([...JS_FIXTURE_NAMES.map((name) => jsComponentPath(name)), templateComponentPath()]);
 }
 
 export async function jsComponent(name: JsFixtureName): Promise<Uint8Array> {
