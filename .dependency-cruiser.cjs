@@ -40,6 +40,13 @@ module.exports = {
       to: { path: 'node_modules/(sigstore|@sigstore)/' },
     },
     {
+      name: 'quickjs-in-sandbox',
+      comment: 'the code-mode engine is wrapped by its worker alone',
+      severity: 'error',
+      from: { path: '^lib/', pathNot: '^lib/mcp/code-mode/sandbox-worker\\.ts$' },
+      to: { path: 'node_modules/(quickjs-emscripten-core|@jitl/quickjs)' },
+    },
+    {
       name: 'jco-in-component',
       severity: 'error',
       from: { path: '^lib/', pathNot: '^lib/component/' },

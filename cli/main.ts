@@ -26,6 +26,7 @@ const COMMAND_MODULES: readonly [
   [['serve'], async () => [(await import('./commands/serve.js')).serveCommand]],
   [['inspect'], async () => [(await import('./commands/inspect.js')).inspectCommand]],
   [['mcp-config'], async () => [(await import('./commands/mcp-config.js')).mcpConfigCommand]],
+  [['codemode-types'], async () => [(await import('./commands/codemode-types.js')).codeModeTypesCommand]],
   [
     ['grant', 'revoke', 'grants', 'policy', 'audit'],
     async () => {

@@ -36,6 +36,13 @@ await build({
   outfile: 'dist/bundle/bin.js',
   external: ['./main.js'],
 });
+// Code mode's sandbox worker: QuickJS stays in node_modules (its loader finds its .wasm beside it).
+await build({
+  ...common,
+  entryPoints: ['lib/mcp/code-mode/sandbox-worker.ts'],
+  outfile: 'dist/bundle/code-mode-worker.js',
+  external: [...common.external, '@jitl/*', 'quickjs-emscripten-core'],
+});
 // The sandbox's worker thread: a separate entry, started by the runtime with new Worker().
 await build({
   ...common,

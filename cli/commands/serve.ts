@@ -3,8 +3,11 @@ import {
   type DenialEvent,
   INSTANCE_LIFETIMES,
   type InstanceLifetime,
+  CODE_LIMIT_SYNTAX,
   ServeTools,
   type StarterSet,
+  codeLimitsFrom,
+  withCodeMode,
   WtoolsError,
   closeTools,
   formatCapability,
@@ -37,6 +40,8 @@ interface ServeArgs extends GlobalFlags, TrustFlags, LimitFlags {
   auth: boolean;
   stateless: boolean;
   builtinTools: boolean;
+  codeMode: boolean;
+  codeLimit: string[];
   prompt: boolean;
   promptTimeout: string;
 }
@@ -140,6 +145,18 @@ export const serveCommand = {
           describe:
             'offer load/unload/list/inspect/permission/search tools (--no-builtin-tools: only the components’)',
         })
+        .option('code-mode', {
+          type: 'boolean',
+          default: true,
+          describe:
+            'offer run-code: a sandboxed script that calls the tools, when two or more are loaded (--no-code-mode: not)',
+        })
+        .option('code-limit', {
+          type: 'string',
+          array: true,
+          default: [],
+          describe: `a limit of run-code scripts: ${CODE_LIMIT_SYNTAX}`,
+        })
         .option('stateless', { type: 'boolean', default: false, describe: 'HTTP without sessions' })
         .option('prompt', {
           type: 'boolean',
@@ -197,8 +214,12 @@ export const serveCommand = {
       onDenied: (event: DenialEvent) =>
         say(`wtools: denied ${event.component} ${formatCapability(event.capability)} (${event.reason})`),
     };
+    // Checked before anything loads: a typo in a limit should not cost a pull.
+    const codeLimits = argv.codeMode ? codeLimitsFrom(argv.codeLimit) : undefined;
     const components = await loadTools(context, serveOptions);
-    const provider = new ServeTools(context, components, { ...serveOptions, builtins: argv.builtinTools });
+    const served = new ServeTools(context, components, { ...serveOptions, builtins: argv.builtinTools });
+    const codeMode = codeLimits ? withCodeMode(context, served, components, codeLimits) : undefined;
+    const provider = codeMode ?? served;
     try {
       const listen = argv.http ?? (demo && !argv.stdio ? '127.0.0.1:0' : undefined);
       if (listen) {
@@ -224,6 +245,7 @@ export const serveCommand = {
     } finally {
       process.removeListener('SIGINT', stop);
       process.removeListener('SIGTERM', stop);
+      await codeMode?.close();
       await closeTools(components);
       terminal?.close();
     }

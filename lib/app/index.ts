@@ -19,3 +19,4 @@ export * from './load-prompts.js';
 export * from './starter.js';
 export * from './secret-commands.js';
 export * from './profiles.js';
+export * from './code-mode.js';

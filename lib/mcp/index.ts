@@ -13,3 +13,12 @@ export * from './component-tools.js';
 export * from './tool-catalog.js';
 export * from './tool-names.js';
 export * from './elicitation.js';
+export {
+  type CodeModeCall,
+  type CodeModeOptions,
+  type CodeModeRecord,
+  type ScriptableTools,
+  CodeModeTools,
+} from './code-mode/code-mode.js';
+export { codeModeApi } from './code-mode/declarations.js';
+export { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './code-mode/sandbox-protocol.js';

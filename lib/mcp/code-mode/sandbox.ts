@@ -1,0 +1,206 @@
+/**
+ * The host side of the code-mode sandbox: worker threads that run scripts (sandbox-worker.ts), a
+ * warm one kept for the next run, the wall-time limit (the worker is ended: the engine's interrupts
+ * are soft inside native built-ins), and the tool calls of a script handed to the caller.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { packageRoot } from '../../core/index.js';
+import type { HostMessage, SandboxFailure, SandboxLimits, SandboxMessage } from './sandbox-protocol.js';
+
+export interface ToolCallOutcome {
+  ok: boolean;
+  value?: unknown;
+  error?: string;
+  data?: unknown;
+}
+
+export interface SandboxRun {
+  source: string;
+  namespaces: Record<string, string[]>;
+  limits: SandboxLimits;
+  /** Runs one tool call of the script. */
+  callTool(namespace: string, fn: string, args: unknown): Promise<ToolCallOutcome>;
+  signal?: AbortSignal;
+}
+
+export interface SandboxOutcome {
+  ok: boolean;
+  resultJson?: string;
+  failure?: SandboxFailure | 'wall' | 'cancelled';
+  error?: string;
+  logs: string;
+  cpuMs: number;
+  wallMs: number;
+}
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** The engine, compiled once per process and shared with every worker. */
+function engineModule(): Promise<WebAssembly.Module> {
+  compiled ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const file = require.resolve('@jitl/quickjs-wasmfile-release-sync/wasm');
+    return WebAssembly.compile(await readFile(file));
+  })();
+  return compiled;
+}
+
+/** The worker script: built JS beside this module, the bundle's copy, or the TS source via tsx. */
+function workerEntry(): { file: string; tsEntry?: string } {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) {
+    return {
+      file: path.join(packageRoot(), 'scripts', 'ts-worker.mjs'),
+      tsEntry: pathToFileURL(path.join(path.dirname(here), 'sandbox-worker.ts')).href,
+    };
+  }
+  const beside = path.join(path.dirname(here), 'sandbox-worker.js');
+  if (existsSync(beside) && path.basename(path.dirname(here)) === 'code-mode') return { file: beside };
+  return { file: path.join(packageRoot(), 'dist', 'bundle', 'code-mode-worker.js') };
+}
+
+/** The JS heap of a sandbox worker: the engine's memory is its wasm memory, capped per run. */
+const WORKER_HEAP_MB = 256;
+
+interface SandboxWorker {
+  worker: Worker;
+  ready: Promise<void>;
+}
+
+async function spawn(): Promise<SandboxWorker> {
+  const wasmModule = await engineModule();
+  const entry = workerEntry();
+  const worker = new Worker(entry.file, {
+    workerData: { wasmModule, ...(entry.tsEntry ? { tsEntry: entry.tsEntry } : {}) },
+    env: {},
+    stdout: true,
+    stderr: true,
+    execArgv: [],
+    resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, stackSizeMb: 4 },
+  });
+  worker.stdout.resume();
+  worker.stderr.resume();
+  const ready = new Promise<void>((resolve, reject) => {
+    const onMessage = (message: SandboxMessage) => {
+      if (message.type !== 'ready') return;
+      worker.off('message', onMessage);
+      resolve();
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    worker.once('exit', () => reject(new Error('the sandbox worker exited before it was ready')));
+  });
+  ready.catch(() => {});
+  return { worker, ready };
+}
+
+/** Runs scripts, one per worker at a time; keeps one worker warm for the next run. */
+export class Sandbox {
+  #idle: Promise<SandboxWorker> | undefined;
+  #closed = false;
+  readonly #running = new Set<Worker>();
+
+  /** Starts a worker ahead of the first run (serve does, so the first script does not wait). */
+  warm(): void {
+    if (!this.#closed) this.#idle ??= spawn();
+  }
+
+  async run(run: SandboxRun): Promise<SandboxOutcome> {
+    const taken = this.#idle ?? spawn();
+    this.#idle = undefined;
+    const sandbox = await taken;
+    await sandbox.ready;
+    this.#running.add(sandbox.worker);
+    const started = performance.now();
+    let logs = '';
+    return new Promise<SandboxOutcome>((resolve) => {
+      const { worker } = sandbox;
+      let settled = false;
+      const finish = (outcome: Omit<SandboxOutcome, 'logs' | 'wallMs'>, reusable: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(wall);
+        run.signal?.removeEventListener('abort', onAbort);
+        worker.off('message', onMessage);
+        worker.off('exit', onExit);
+        this.#running.delete(worker);
+        if (reusable && !this.#closed && !this.#idle) this.#idle = Promise.resolve(sandbox);
+        else void worker.terminate();
+        if (!this.#closed) this.warm();
+        resolve({ ...outcome, logs, wallMs: performance.now() - started });
+      };
+      const wall = setTimeout(
+        () =>
+          finish(
+            {
+              ok: false,
+              failure: 'wall',
+              error: `the run took longer than ${run.limits.wallMs} ms and was stopped`,
+              cpuMs: 0,
+            },
+            false,
+          ),
+        run.limits.wallMs,
+      );
+      const onAbort = () =>
+        finish({ ok: false, failure: 'cancelled', error: 'the run was cancelled', cpuMs: 0 }, false);
+      run.signal?.addEventListener('abort', onAbort, { once: true });
+      const onMessage = (message: SandboxMessage) => {
+        switch (message.type) {
+          case 'log':
+            logs += message.text;
+            break;
+          case 'call':
+            void run.callTool(message.namespace, message.fn, message.args).then(
+              (outcome) => !settled && post({ type: 'reply', call: message.call, ...outcome }),
+              (err: unknown) =>
+                !settled &&
+                post({
+                  type: 'reply',
+                  call: message.call,
+                  ok: false,
+                  error: err instanceof Error ? err.message : String(err),
+                }),
+            );
+            break;
+          case 'done':
+            finish(
+              {
+                ok: message.ok,
+                ...(message.resultJson !== undefined ? { resultJson: message.resultJson } : {}),
+                ...(message.failure ? { failure: message.failure } : {}),
+                ...(message.error !== undefined ? { error: message.error } : {}),
+                cpuMs: message.cpuMs,
+              },
+              true,
+            );
+            break;
+          case 'ready':
+            break;
+        }
+      };
+      const post = (message: HostMessage) => worker.postMessage(message);
+      const onExit = () =>
+        finish({ ok: false, failure: 'internal', error: 'the sandbox worker stopped', cpuMs: 0 }, false);
+      worker.on('message', onMessage);
+      worker.once('exit', onExit);
+      if (run.signal?.aborted) onAbort();
+      else post({ type: 'run', source: run.source, namespaces: run.namespaces, limits: run.limits });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const idle = this.#idle;
+    this.#idle = undefined;
+    await Promise.all([
+      ...[...this.#running].map((w) => w.terminate()),
+      idle?.then((s) => s.worker.terminate()).catch(() => undefined),
+    ]);
+  }
+}
