@@ -9,11 +9,18 @@ import { pullScenarios } from './scenarios/pull.js';
 import { verifyScenarios } from './scenarios/verify.js';
 import { runtimeScenarios } from './scenarios/runtime.js';
 import { mcpScenarios } from './scenarios/mcp.js';
+import { codeModeScenarios } from './scenarios/code-mode.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** `BENCH_ONLY=mcp,runtime` runs some groups only; their results go to bench/results/partial.json. */
 const ONLY = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
-const GROUPS = { pull: pullScenarios, verify: verifyScenarios, runtime: runtimeScenarios, mcp: mcpScenarios };
+const GROUPS = {
+  pull: pullScenarios,
+  verify: verifyScenarios,
+  runtime: runtimeScenarios,
+  mcp: mcpScenarios,
+  'code-mode': codeModeScenarios,
+};
 
 function relation(s: Scenario): string {
   const parts: string[] = [];

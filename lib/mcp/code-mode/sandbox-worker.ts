@@ -30,7 +30,15 @@ import { ENTRY } from './script.js';
 
 const port = parentPort!;
 // The package's default export is the variant; its declared type is the wider union of variants.
-const variant = releaseSync as unknown as QuickJSSyncVariant;
+const released = releaseSync as unknown as QuickJSSyncVariant;
+// Loaded once: the variant imports its loader and FFI on every engine it makes, and a dynamic
+// import per run is most of a run's cost under a module loader hook.
+const [moduleLoader, ffi] = await Promise.all([released.importModuleLoader(), released.importFFI()]);
+const variant: QuickJSSyncVariant = {
+  type: 'sync',
+  importModuleLoader: () => Promise.resolve(moduleLoader),
+  importFFI: () => Promise.resolve(ffi),
+};
 const { wasmModule } = workerData as { wasmModule: WebAssembly.Module };
 const PAGE = 64 * 1024;
 
