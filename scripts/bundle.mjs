@@ -4,7 +4,9 @@
 // that Node 22+ can switch on its compile cache before the rest loads. lib/ is also compiled file
 // by file (dist/lib) for programmatic use.
 import { rmSync } from 'node:fs';
+import process from 'node:process';
 import { build } from 'esbuild';
+import { directImports } from './direct-imports.mjs';
 
 rmSync('dist/bundle', { recursive: true, force: true });
 
@@ -23,6 +25,8 @@ await build({
   ...common,
   entryPoints: { main: 'cli/main.ts' },
   outdir: 'dist/bundle',
+  // Each command's chunk holds what it uses, not all that lib/index.ts re-exports.
+  plugins: [directImports(process.cwd())],
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
   // Bundled CommonJS dependencies (yargs) call require(): give the ESM bundle one.
