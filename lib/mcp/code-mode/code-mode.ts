@@ -132,6 +132,8 @@ export class CodeModeTools implements ToolProvider {
   readonly #onRun: CodeModeOptions['onRun'];
   readonly #sandbox = new Sandbox();
   #api: { tools: ToolDef[]; api: CodeModeApi } | undefined;
+  /** run-code (and the search built-ins), made once per tool list: tools/call looks tools up each time. */
+  #extra: ToolDef[] | undefined;
 
   constructor(inner: ToolProvider, scriptable: ScriptableTools, options: CodeModeOptions = {}) {
     this.#inner = inner;
@@ -139,7 +141,10 @@ export class CodeModeTools implements ToolProvider {
     this.#limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
     this.#maxDeclared = options.maxDeclaredTools ?? DEFAULT_MAX_DECLARED_TOOLS;
     this.#onRun = options.onRun;
-    inner.onToolsChanged(() => (this.#api = undefined));
+    inner.onToolsChanged(() => {
+      this.#api = undefined;
+      this.#extra = undefined;
+    });
   }
 
   /** Starts the sandbox's first worker ahead of the first script. */
@@ -171,7 +176,12 @@ export class CodeModeTools implements ToolProvider {
 
   listTools(sessionId: string | undefined): ToolDef[] {
     const tools = this.#inner.listTools(sessionId);
-    if (!this.#enabled()) return tools;
+    this.#extra ??= this.#extraTools();
+    return this.#extra.length ? [...tools, ...this.#extra] : tools;
+  }
+
+  #extraTools(): ToolDef[] {
+    if (!this.#enabled()) return [];
     const many = this.#many();
     const runCode: ToolDef = {
       name: RUN_CODE,
@@ -206,7 +216,7 @@ export class CodeModeTools implements ToolProvider {
           },
         ]
       : [];
-    return [...tools, runCode, ...search];
+    return [runCode, ...search];
   }
 
   onToolsChanged(listener: () => void): () => void {
