@@ -212,10 +212,14 @@ export function createMcpServer(
                 // A model (and often a human who approves the prompt) may take a while.
                 { signal, timeout: 10 * 60 * 1000 },
               );
+              // One block, or (clients that sample with tools) several: the first text block answers.
+              const blocks = (
+                Array.isArray(result.content) ? result.content : [result.content]
+              ) as SampleAnswer['content'][];
               return {
                 model: result.model,
                 role: result.role,
-                content: result.content as SampleAnswer['content'],
+                content: blocks.find((b) => b.type === 'text') ?? blocks[0] ?? { type: 'none' },
                 ...(result.stopReason !== undefined ? { stopReason: result.stopReason } : {}),
               };
             },

@@ -547,11 +547,7 @@ class WorkerSlot {
       } else if (request.op === 'mcp') {
         reply = await this.#mcpRequest(request.request);
       } else {
-        const call = this.current;
-        const capability = request.capability;
-        reply = call
-          ? await this.#pausingTimer(call, () => this.runtime.ask(capability, call.approvers))
-          : false;
+        reply = await this.#askHuman(request.capability);
       }
     } catch (err) {
       reply =

@@ -85,6 +85,7 @@ async function spawn(): Promise<SandboxWorker> {
   });
   worker.stdout.resume();
   worker.stderr.resume();
+  worker.unref();
   const ready = new Promise<void>((resolve, reject) => {
     const onMessage = (message: SandboxMessage) => {
       if (message.type !== 'ready') return;
@@ -114,6 +115,7 @@ export class Sandbox {
     const taken = this.#idle ?? spawn();
     this.#idle = undefined;
     const sandbox = await taken;
+    sandbox.worker.ref();
     await sandbox.ready;
     this.#running.add(sandbox.worker);
     const started = performance.now();
@@ -129,8 +131,11 @@ export class Sandbox {
         worker.off('message', onMessage);
         worker.off('exit', onExit);
         this.#running.delete(worker);
-        if (reusable && !this.#closed && !this.#idle) this.#idle = Promise.resolve(sandbox);
-        else void worker.terminate();
+        if (reusable && !this.#closed && !this.#idle) {
+          // A waiting worker must not keep the process alive.
+          worker.unref();
+          this.#idle = Promise.resolve(sandbox);
+        } else void worker.terminate();
         if (!this.#closed) this.warm();
         resolve({ ...outcome, logs, wallMs: performance.now() - started });
       };
