@@ -110,6 +110,7 @@ export const callCommand = {
         ...(decodeOutput(result.stdout) !== undefined ? { stdout: decodeOutput(result.stdout) } : {}),
         ...(decodeOutput(result.stderr) !== undefined ? { stderr: decodeOutput(result.stderr) } : {}),
         ...(result.outputTruncated ? { outputTruncated: true } : {}),
+        ...(result.logs.length > 0 ? { logs: result.logs } : {}),
         ...(result.denied.length > 0 ? { denied: describeDenials(result.denied) } : {}),
         component: result.component,
         ms: Math.round(result.ms * 1000) / 1000,

@@ -185,6 +185,8 @@ export interface CallOnceOptions extends StartOptions {
 export interface CallOnceResult extends CallResult {
   component: { name: string; origin: string; digest: Digest };
   denied: DenialEvent[];
+  /** What it logged through wtools:mcp/log (no MCP client here: progress is dropped). */
+  logs: { level: string; message: string }[];
 }
 
 /** `wtools call`: load, call one export once, unload. */
@@ -206,12 +208,23 @@ export async function callOnce(
       options.onDenied?.(event);
     },
   });
+  // No MCP client makes this call: logs are kept for the result, sampling and elicitation are
+  // not-supported (the guest is told so).
+  const logs: CallOnceResult['logs'] = [];
+  const mcp = {
+    log: (level: string, message: string) => void logs.push({ level, message }),
+    progress: () => {},
+  };
   try {
-    const result = await runtime.call(fn, args, options.signal ? { signal: options.signal } : {});
+    const result = await runtime.call(fn, args, {
+      mcp,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     return {
       ...result,
       component: { name: source.name, origin: source.origin, digest: source.digest },
       denied,
+      logs,
     };
   } catch (err) {
     if (err instanceof WtoolsError && err.details) err.details.denied = denied;

@@ -269,6 +269,23 @@ describe('e2e: the wtools:mcp package', () => {
     expect(structured(summary)).toEqual({ result: 'It is short.' });
   });
 
+  it('wtools call keeps the log messages in its result, and tells sampling it has no client', async () => {
+    const sb = await sandbox();
+    const worked = await sb.run(['call', fixture, 'work', '--args', '[2]']);
+    expect(worked.code, describeRun(worked)).toBe(0);
+    expect(jsonOf<{ result: number; logs: unknown[] }>(worked)).toMatchObject({
+      result: 2,
+      logs: [
+        { level: 'info', message: 'step 1 of 2' },
+        { level: 'info', message: 'step 2 of 2' },
+        { level: 'debug', message: 'all steps done' },
+      ],
+    });
+    const asked = await sb.run(['call', fixture, 'ask-model', '--args', '["?"]', '--grant', 'mcp:sampling']);
+    expect(asked.code).toBe(9);
+    expect(asked.stdout).toContain('"value": "not-supported"');
+  });
+
   it('inspect names the wtools:mcp imports and what each may do', async () => {
     const sb = await sandbox();
     const result = await sb.run(['inspect', fixture, '--json']);

@@ -130,8 +130,19 @@ function split(name: string): [string, string] {
   return dot < 0 ? ['tools', name] : [name.slice(0, dot), name.slice(dot + 1)];
 }
 
+/**
+ * The tool's own documentation: component tools' descriptions are the WIT docs, then a paragraph
+ * naming the component and the sandbox, which every declaration would only repeat.
+ */
+function docText(tool: ToolDef): string {
+  const own = (tool.description ?? '')
+    .replace(/(^|\n)\S+ of the WebAssembly component .*?, run in the wtools sandbox\.\s*/, '$1')
+    .trim();
+  return own || (tool.title ?? '').trim();
+}
+
 function docComment(tool: ToolDef): string {
-  const text = (tool.description ?? tool.title ?? '').trim();
+  const text = docText(tool);
   const lines = [...(text ? text.split('\n') : []), `@tool ${tool.name}`];
   return `/**\n${lines.map((l) => ` * ${l.replace(/\*\//g, '* /')}`).join('\n')}\n */`;
 }

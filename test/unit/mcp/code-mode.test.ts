@@ -83,6 +83,28 @@ describe('code-mode declarations', () => {
     expect(api.declarations).toContain('Adds two numbers.');
   });
 
+  it('keeps the WIT docs of a component tool and drops the sentence every tool repeats', () => {
+    const { declarations } = codeModeApi([
+      {
+        name: 'enc.sha256',
+        title: 'enc: sha256',
+        description:
+          'The SHA-256 digest.\n\nsha256 of the WebAssembly component /x/enc.wasm, run in the wtools sandbox.',
+        inputSchema: object({ text: { type: 'string' } }),
+      },
+      {
+        name: 'enc.get',
+        title: 'enc: [method]counter.get',
+        description:
+          '[method]counter.get of the WebAssembly component /x/enc.wasm, run in the wtools sandbox. Handles stay in this session.',
+        inputSchema: object({}),
+      },
+    ]);
+    expect(declarations).not.toContain('/x/enc.wasm');
+    expect(declarations).toContain(' * The SHA-256 digest.\n');
+    expect(declarations).toContain(' * Handles stay in this session.\n');
+  });
+
   it('type-checks a script written against them, and catches one that misuses a tool', () => {
     const { declarations } = codeModeApi(TOOLS);
     const check = (script: string): string[] => {
