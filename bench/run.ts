@@ -10,6 +10,7 @@ import { verifyScenarios } from './scenarios/verify.js';
 import { runtimeScenarios } from './scenarios/runtime.js';
 import { mcpScenarios } from './scenarios/mcp.js';
 import { codeModeScenarios } from './scenarios/code-mode.js';
+import { hopScenarios } from './scenarios/hop.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 /** `BENCH_ONLY=mcp,runtime` runs some groups only; their results go to bench/results/partial.json. */
@@ -20,6 +21,7 @@ const GROUPS = {
   runtime: runtimeScenarios,
   mcp: mcpScenarios,
   'code-mode': codeModeScenarios,
+  hop: hopScenarios,
 };
 
 function relation(s: Scenario): string {
