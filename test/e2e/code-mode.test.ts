@@ -5,10 +5,10 @@
  */
 import { copyFile } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { CreateMessageRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { CLI_PATH, type Sandbox, describeRun, jsonOf, sandbox } from '../harness/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, describeRun, jsonOf, sandbox } from '../harness/cli.js';
+import { connectStdioServe } from '../harness/serve.js';
 import { jsComponentPath, starterJsComponentPath } from '../harness/js-fixtures.js';
 
 let encode: string;
@@ -32,16 +32,7 @@ async function serve(sb: Sandbox, args: string[] = []) {
     sampled += 1;
     return { model: 'test-model', role: 'assistant', content: { type: 'text', text: 'yes' } };
   });
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI_PATH, 'serve', ...(await components(sb)), '--no-prompt', ...args],
-    env: { PATH: process.env.PATH ?? '', ...sb.env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await client.connect(transport);
-  onTestFinished(() => client.close());
+  const { stderr } = await connectStdioServe(sb, client, [...(await components(sb)), '--no-prompt', ...args]);
   const run = async (code: string, language?: 'js' | 'ts') => {
     const result = await client.callTool({
       name: 'run-code',
@@ -57,7 +48,7 @@ async function serve(sb: Sandbox, args: string[] = []) {
       }),
     };
   };
-  return { client, run, sampled: () => sampled, stderr: () => stderr };
+  return { client, run, sampled: () => sampled, stderr };
 }
 
 describe('e2e: code mode', () => {

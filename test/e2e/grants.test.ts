@@ -11,11 +11,11 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { type Answer, type PendingApproval, listenForApprovals } from '../../lib/grants/index.js';
-import { CLI_PATH, type Sandbox, describeRun, jsonOf, sandbox } from '../harness/cli.js';
+import { type Sandbox, describeRun, jsonOf, sandbox } from '../harness/cli.js';
+import { connectStdioServe } from '../harness/serve.js';
 import { jsComponentPath } from '../harness/js-fixtures.js';
 
 const DIST_GRANTS = fileURLToPath(new URL('../../dist/lib/grants/index.js', import.meta.url));
@@ -214,17 +214,7 @@ async function serve(
         : { action: 'accept', content: { decision: answer } };
     });
   }
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI_PATH, 'serve', await wasiIn(sb), '--prompt-timeout', '20s', ...args],
-    env: { PATH: process.env.PATH ?? '', ...sb.env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await client.connect(transport);
-  onTestFinished(() => client.close());
-  return { client, stderr: () => stderr };
+  return connectStdioServe(sb, client, [await wasiIn(sb), '--prompt-timeout', '20s', ...args]);
 }
 
 async function fetchTool(client: Client, url: string) {

@@ -6,14 +6,14 @@
  */
 import { copyFile } from 'node:fs/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   LoggingMessageNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
-import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { CLI_PATH, type Sandbox, describeRun, jsonOf, sandbox } from '../harness/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Sandbox, describeRun, jsonOf, sandbox } from '../harness/cli.js';
+import { connectStdioServe } from '../harness/serve.js';
 import { jsComponentPath, templateComponentPath } from '../harness/js-fixtures.js';
 
 let fixture: string;
@@ -56,17 +56,7 @@ async function serve(sb: Sandbox, features: ClientFeatures, args: string[] = [],
       return answer === 'decline' ? { action: 'decline' } : { action: 'accept', content: answer };
     });
   }
-  const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [CLI_PATH, 'serve', file, '--no-prompt', '--no-builtin-tools', ...args],
-    env: { PATH: process.env.PATH ?? '', ...sb.env },
-    stderr: 'pipe',
-  });
-  let stderr = '';
-  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  await client.connect(transport);
-  onTestFinished(() => client.close());
-  return { client, stderr: () => stderr };
+  return connectStdioServe(sb, client, [file, '--no-prompt', '--no-builtin-tools', ...args]);
 }
 
 function structured(result: object): unknown {

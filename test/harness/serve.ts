@@ -1,9 +1,11 @@
 /**
- * `wtools serve --http 127.0.0.1:0` from the built CLI, for e2e tests: started with a sandbox's
- * environment, stopped (by its PID) when the test ends, and resolved once it printed its address and
- * bearer token.
+ * `wtools serve` from the built CLI, for e2e tests, with a sandbox's environment: over HTTP
+ * (`--http 127.0.0.1:0`, stopped by its PID when the test ends, resolved once it printed its
+ * address and bearer token) or over stdio with an SDK client.
  */
 import { spawn } from 'node:child_process';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { onTestFinished } from 'vitest';
 import { CLI_PATH, type Sandbox } from './cli.js';
 
@@ -39,4 +41,26 @@ export function serveHttpCli(sb: Sandbox, args: readonly string[]): Promise<Serv
     });
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
+}
+
+/**
+ * `wtools serve ARGS` over stdio, connected to `client` (set its handlers first); the client is
+ * closed, and the server with it, when the test finishes.
+ */
+export async function connectStdioServe(
+  sb: Sandbox,
+  client: Client,
+  args: readonly string[],
+): Promise<{ client: Client; stderr: () => string }> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI_PATH, 'serve', ...args],
+    env: { PATH: process.env.PATH ?? '', ...sb.env },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await client.connect(transport);
+  onTestFinished(() => client.close());
+  return { client, stderr: () => stderr };
 }
