@@ -1,6 +1,7 @@
 /** Messages between the supervisor (host thread) and a component's worker thread. */
 import type { Capability, Grant, Limits } from '../grants/index.js';
 import type { McpNotice } from './guest-mcp.js';
+import type { CallChannel } from './call-channel.js';
 import type { HostCallChannel } from './host-call.js';
 import type { Preopen } from './wasi/filesystem.js';
 
@@ -18,6 +19,8 @@ export interface WorkerInit {
   preopens: Preopen[];
   limits: Limits;
   channel: HostCallChannel;
+  /** Calls in, and everything the worker says after init out (see call-channel.ts). */
+  calls: CallChannel;
 }
 
 /** What a blank worker receives before any call. */

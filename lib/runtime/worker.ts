@@ -10,6 +10,7 @@ import { concatBytes } from '../core/index.js';
 import type { Capability } from '../grants/capability.js';
 import { decide } from '../grants/decide.js';
 import { MAX_NOTICES_PER_CALL, type McpHostReply, type McpNotice, guestMcpImports } from './guest-mcp.js';
+import { signalResult, waitForRequests } from './call-channel.js';
 import { makeHostCaller } from './host-call.js';
 import {
   type CallRequest,
@@ -54,7 +55,7 @@ const init = await new Promise<WorkerInit>((resolve) => {
 const hostCall = makeHostCaller(init.channel);
 
 function post(message: WorkerMessage): void {
-  port.postMessage(message);
+  init.calls.port.postMessage(message);
 }
 
 function denied(capability: Capability, reason: string): void {
@@ -368,13 +369,8 @@ async function call(request: CallRequest): Promise<void> {
     outputTruncated: capture.truncated,
     ms: performance.now() - started,
   });
+  signalResult(init.calls);
 }
-
-// Calls arrive one at a time from the supervisor; chaining keeps them in order regardless.
-let queue = Promise.resolve();
-port.on('message', (message: CallRequest) => {
-  if (message.type === 'call') queue = queue.then(() => call(message));
-});
 
 try {
   const initReceived = performance.now();
@@ -388,4 +384,13 @@ try {
   });
 } catch (err) {
   post({ type: 'init-error', error: toWire(err).error });
+}
+
+// One call at a time, for as long as the worker lives, asleep on the call flag in between: a call
+// wakes it at once instead of through its event loop. Calls use microtasks only (the guest's
+// blocking host calls have their own channel), so nothing here needs the event loop.
+for (;;) {
+  for (const request of waitForRequests(init.calls) as CallRequest[]) {
+    if (request.type === 'call') await call(request);
+  }
 }
