@@ -8,7 +8,7 @@
  *
  * The only module that touches quickjs-emscripten.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
 import {
   type QuickJSContext,
@@ -28,7 +28,10 @@ import type {
 } from './sandbox-protocol.js';
 import { ENTRY } from './script.js';
 
-const port = parentPort!;
+// Everything to and from the host goes on this port; `replyFlag` is raised with each tool reply, so
+// a run waiting for its tools sleeps on it instead of on the event loop (see sandbox.ts).
+const { port, replyFlag } = workerData as { port: MessagePort; replyFlag: SharedArrayBuffer };
+const replyRaised = new Int32Array(replyFlag);
 // The package's default export is the variant; its declared type is the wider union of variants.
 const released = releaseSync as unknown as QuickJSSyncVariant;
 // Loaded once: the variant imports its loader and FFI on every engine it makes, and a dynamic
@@ -234,7 +237,22 @@ class Run {
       deferred.dispose();
     });
     this.#pump();
+  }
+
+  /** A reply that came as a message event: settle what it made runnable. */
+  replyAndSettle(message: ReplyMessage): void {
+    this.reply(message);
     this.#settle();
+  }
+
+  /** Sleeps until the host raises the reply flag, then takes the replies off the port. */
+  #awaitReplies(): void {
+    while (Atomics.load(replyRaised, 0) === 0) Atomics.wait(replyRaised, 0, 0);
+    Atomics.store(replyRaised, 0, 0);
+    for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) {
+      const message = next.message as HostMessage;
+      if (message.type === 'reply') this.reply(message);
+    }
   }
 
   start(): void {
@@ -261,15 +279,23 @@ class Run {
     return typeof dumped === 'string' ? dumped : JSON.stringify(dumped);
   }
 
-  /** Runs what is runnable, then ends the run if the script's promise settled or never can. */
+  /**
+   * Runs what is runnable, then ends the run if the script's promise settled or never can; while it
+   * waits for tool replies it sleeps here, so the run never needs the event loop again.
+   */
   #settle(): void {
-    if (this.#ended || !this.#main) return;
+    while (!this.#ended && this.#main && this.#settleOnce()) this.#awaitReplies();
+  }
+
+  /** One pass; true when the script waits for tool calls still running. */
+  #settleOnce(): boolean {
+    if (this.#ended || !this.#main) return false;
     const jobs = this.#compute(() => this.#runtime.executePendingJobs());
     if (jobs.error) {
       const message = this.#errorText(jobs.error);
       jobs.error.dispose();
       this.#end({ ok: false, failure: classify(message, this.#interrupted), error: message });
-      return;
+      return false;
     }
     const state = this.#ctx.getPromiseState(this.#main);
     if (state.type === 'pending') {
@@ -279,14 +305,15 @@ class Run {
           failure: 'never-settles',
           error: 'the script is waiting for a promise that nothing can settle (no tool call is running)',
         });
+        return false;
       }
-      return;
+      return this.#inFlight > 0;
     }
     if (state.type === 'rejected') {
       const message = this.#errorText(state.error);
       state.error.dispose();
       this.#end({ ok: false, failure: classify(message, this.#interrupted), error: message });
-      return;
+      return false;
     }
     const value = state.value;
     const ctx = this.#ctx;
@@ -300,11 +327,12 @@ class Run {
         failure: classify(message, this.#interrupted),
         error: `the result is not JSON: ${message}`,
       });
-      return;
+      return false;
     }
     const json = ctx.typeof(text.value) === 'string' ? ctx.getString(text.value) : undefined;
     text.value.dispose();
     this.#end({ ok: true, ...(json === undefined ? {} : { resultJson: json }) });
+    return false;
   }
 
   #end(outcome: { ok: boolean; resultJson?: string; failure?: SandboxFailure; error?: string }): void {
@@ -346,7 +374,7 @@ port.on('message', (message: HostMessage) => {
   if (message.type === 'run') void startRun(message);
   else {
     try {
-      current?.reply(message);
+      current?.replyAndSettle(message);
     } catch (err) {
       current = undefined;
       const text = err instanceof Error ? err.message : String(err);

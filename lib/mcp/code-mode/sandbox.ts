@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { type MessagePort, MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { packageRoot } from '../../core/index.js';
 import type { HostMessage, SandboxFailure, SandboxLimits, SandboxMessage } from './sandbox-protocol.js';
 
@@ -69,14 +69,28 @@ const WORKER_HEAP_MB = 256;
 
 interface SandboxWorker {
   worker: Worker;
+  /** Everything to and from the worker; the host may take messages off it itself (spinning). */
+  port: MessagePort;
+  /** Raised with each tool reply: a run waiting for its tools sleeps on it. */
+  replyRaised: Int32Array;
   ready: Promise<void>;
 }
+
+/**
+ * After a tool reply, how long the host spins for the script's next message: a script calling
+ * tools one after another sends the next call within microseconds, and waking through the event
+ * loop costs far more than that (bench/scenarios/hop.ts).
+ */
+const NEXT_MESSAGE_SPIN_MS = 0.2;
 
 async function spawn(): Promise<SandboxWorker> {
   const wasmModule = await engineModule();
   const entry = workerEntry();
+  const { port1, port2 } = new MessageChannel();
+  const replyFlag = new SharedArrayBuffer(4);
   const worker = new Worker(entry.file, {
-    workerData: { wasmModule, ...(entry.tsEntry ? { tsEntry: entry.tsEntry } : {}) },
+    workerData: { wasmModule, port: port2, replyFlag, ...(entry.tsEntry ? { tsEntry: entry.tsEntry } : {}) },
+    transferList: [port2],
     env: {},
     stdout: true,
     stderr: true,
@@ -86,18 +100,19 @@ async function spawn(): Promise<SandboxWorker> {
   worker.stdout.resume();
   worker.stderr.resume();
   worker.unref();
+  port1.unref();
   const ready = new Promise<void>((resolve, reject) => {
     const onMessage = (message: SandboxMessage) => {
       if (message.type !== 'ready') return;
-      worker.off('message', onMessage);
+      port1.off('message', onMessage);
       resolve();
     };
-    worker.on('message', onMessage);
+    port1.on('message', onMessage);
     worker.once('error', reject);
     worker.once('exit', () => reject(new Error('the sandbox worker exited before it was ready')));
   });
   ready.catch(() => {});
-  return { worker, ready };
+  return { worker, port: port1, replyRaised: new Int32Array(replyFlag), ready };
 }
 
 /** Runs scripts, one per worker at a time; keeps one worker warm for the next run. */
@@ -121,14 +136,14 @@ export class Sandbox {
     const started = performance.now();
     let logs = '';
     return new Promise<SandboxOutcome>((resolve) => {
-      const { worker } = sandbox;
+      const { worker, port } = sandbox;
       let settled = false;
       const finish = (outcome: Omit<SandboxOutcome, 'logs' | 'wallMs'>, reusable: boolean) => {
         if (settled) return;
         settled = true;
         clearTimeout(wall);
         run.signal?.removeEventListener('abort', onAbort);
-        worker.off('message', onMessage);
+        port.off('message', onMessage);
         worker.off('exit', onExit);
         this.#running.delete(worker);
         if (reusable && !this.#closed && !this.#idle) {
@@ -162,10 +177,9 @@ export class Sandbox {
             break;
           case 'call':
             void run.callTool(message.namespace, message.fn, message.args).then(
-              (outcome) => !settled && post({ type: 'reply', call: message.call, ...outcome }),
+              (outcome) => reply({ type: 'reply', call: message.call, ...outcome }),
               (err: unknown) =>
-                !settled &&
-                post({
+                reply({
                   type: 'reply',
                   call: message.call,
                   ok: false,
@@ -189,10 +203,21 @@ export class Sandbox {
             break;
         }
       };
-      const post = (message: HostMessage) => worker.postMessage(message);
+      const post = (message: HostMessage) => port.postMessage(message);
+      /** A tool's answer: wakes the sleeping run, then takes its next message without the event loop. */
+      const reply = (message: HostMessage) => {
+        if (settled) return;
+        post(message);
+        Atomics.store(sandbox.replyRaised, 0, 1);
+        Atomics.notify(sandbox.replyRaised, 0);
+        const until = performance.now() + NEXT_MESSAGE_SPIN_MS;
+        let next = receiveMessageOnPort(port);
+        while (!next && performance.now() < until) next = receiveMessageOnPort(port);
+        for (; next && !settled; next = receiveMessageOnPort(port)) onMessage(next.message as SandboxMessage);
+      };
       const onExit = () =>
         finish({ ok: false, failure: 'internal', error: 'the sandbox worker stopped', cpuMs: 0 }, false);
-      worker.on('message', onMessage);
+      port.on('message', onMessage);
       worker.once('exit', onExit);
       if (run.signal?.aborted) onAbort();
       else post({ type: 'run', source: run.source, namespaces: run.namespaces, limits: run.limits });
