@@ -39,7 +39,7 @@ const WASI_IMPORTS: readonly string[] = [
 ];
 
 /** The wtools:mcp interfaces (wit/mcp): content types, and the MCP client's features for this call. */
-export const MCP_IMPORTS: readonly string[] = [
+const MCP_IMPORTS: readonly string[] = [
   'wtools:mcp/content',
   'wtools:mcp/log',
   'wtools:mcp/progress',
@@ -61,11 +61,6 @@ export function unsupportedImports(imports: readonly string[]): string[] {
     if (!version) return true;
     return match[2] !== undefined && `${match[2]}.${match[3]}` !== version;
   });
-}
-
-/** The wtools:mcp interfaces among a component's imports, unversioned: what `inspect` lists. */
-export function mcpImports(imports: readonly string[]): string[] {
-  return imports.map((name) => name.replace(/@.*$/, '')).filter((name) => MCP_IMPORTS.includes(name));
 }
 
 export function checkImports(imports: readonly string[], name: string): void {

@@ -7,7 +7,7 @@
  * `tool-result` whose `content` field is a list of the variant named `content` with the package's
  * cases. A look-alike of a component's own is served the same way, which is what it asks for.
  */
-import type { WitType } from '../component/index.js';
+import { type WitType, bytesToBase64 } from '../component/index.js';
 import type { ContentBlock } from './provider.js';
 
 export type ContentShape = 'tool-result' | 'content-list';
@@ -64,17 +64,13 @@ type GuestContent =
 /** A guest's structured value that is not a JSON object: the call fails, naming what came back. */
 export class ContentError extends Error {}
 
-function base64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-}
-
 function toBlock(content: GuestContent): ContentBlock {
   switch (content.tag) {
     case 'text':
       return { type: 'text', text: content.val };
     case 'image':
     case 'audio':
-      return { type: content.tag, data: base64(content.val.data), mimeType: content.val.mimeType };
+      return { type: content.tag, data: bytesToBase64(content.val.data), mimeType: content.val.mimeType };
     case 'resource': {
       const { uri, mimeType, contents } = content.val;
       const common = { uri, ...(mimeType !== undefined ? { mimeType } : {}) };
@@ -83,7 +79,7 @@ function toBlock(content: GuestContent): ContentBlock {
         resource:
           contents.tag === 'text'
             ? { ...common, text: contents.val }
-            : { ...common, blob: base64(contents.val) },
+            : { ...common, blob: bytesToBase64(contents.val) },
       };
     }
     case 'resource-link': {

@@ -161,11 +161,6 @@ export class CodeModeTools implements ToolProvider {
     return this.#api;
   }
 
-  /** The declarations a model would read, as `wtools codemode-types` prints them. */
-  declarations(): string {
-    return this.#current().api.declarations;
-  }
-
   #enabled(): boolean {
     return this.#current().tools.length >= 2;
   }
