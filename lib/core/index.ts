@@ -4,3 +4,4 @@ export * from './fs.js';
 export * from './logger.js';
 export * from './package.js';
 export * from './state-file.js';
+export * from './worker-script.js';

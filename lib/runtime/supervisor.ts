@@ -5,11 +5,11 @@
  * memory capped, and handed to every worker.
  */
 import { Redactor } from './redact.js';
-import { closeSync, existsSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { createLogger, RuntimeError, packageRoot } from '../core/index.js';
+import { type WorkerScript, createLogger, RuntimeError, workerScript } from '../core/index.js';
 import type { TranspiledComponent } from '../component/index.js';
 import {
   type Answer,
@@ -189,35 +189,17 @@ function releaseModules(transpiled: TranspiledComponent, memoryMiB: number): voi
   if (entry && --entry.users <= 0) compiledCache.delete(key);
 }
 
-let workerEntry: { file: string; data?: Record<string, string> } | undefined;
-
-/** The worker script: built JS next to this module, the bundle's copy, or the TS source via tsx. */
-function resolveWorkerEntry(): { file: string; data?: Record<string, string> } {
-  if (workerEntry) return workerEntry;
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
-    workerEntry = {
-      file: path.join(packageRoot(), 'scripts', 'ts-worker.mjs'),
-      data: { tsEntry: pathToFileURL(path.join(path.dirname(here), 'worker.ts')).href },
-    };
-  } else if (
-    existsSync(path.join(path.dirname(here), 'worker.js')) &&
-    path.basename(path.dirname(here)) === 'runtime'
-  ) {
-    workerEntry = { file: path.join(path.dirname(here), 'worker.js') };
-  } else {
-    workerEntry = { file: path.join(packageRoot(), 'dist', 'bundle', 'runtime-worker.js') };
-  }
-  return workerEntry;
-}
+/** The worker script, found once: its folder does not move while the process runs. */
+let workerEntry: WorkerScript | undefined;
 
 /** The JS heap of a worker; wasm linear memory is capped separately, in the module. */
 const WORKER_HEAP_MB = 1024;
 
 function spawnBlankWorker(): Worker {
-  const entry = resolveWorkerEntry();
+  workerEntry ??= workerScript(import.meta.url, 'runtime', 'worker', 'runtime-worker.js');
+  const entry = workerEntry;
   const worker = new Worker(entry.file, {
-    ...(entry.data ? { workerData: entry.data } : {}),
+    ...(entry.tsEntry ? { workerData: { tsEntry: entry.tsEntry } } : {}),
     // The worker's process.env is empty: the guest's environment is built from grants alone.
     env: {},
     stdout: true,

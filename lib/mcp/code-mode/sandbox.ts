@@ -3,13 +3,10 @@
  * warm one kept for the next run, the wall-time limit (the worker is ended: the engine's interrupts
  * are soft inside native built-ins), and the tool calls of a script handed to the caller.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type MessagePort, MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { packageRoot } from '../../core/index.js';
+import { workerScript } from '../../core/index.js';
 import type { HostMessage, SandboxFailure, SandboxLimits, SandboxMessage } from './sandbox-protocol.js';
 
 export interface ToolCallOutcome {
@@ -50,20 +47,6 @@ function engineModule(): Promise<WebAssembly.Module> {
   return compiled;
 }
 
-/** The worker script: built JS beside this module, the bundle's copy, or the TS source via tsx. */
-function workerEntry(): { file: string; tsEntry?: string } {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
-    return {
-      file: path.join(packageRoot(), 'scripts', 'ts-worker.mjs'),
-      tsEntry: pathToFileURL(path.join(path.dirname(here), 'sandbox-worker.ts')).href,
-    };
-  }
-  const beside = path.join(path.dirname(here), 'sandbox-worker.js');
-  if (existsSync(beside) && path.basename(path.dirname(here)) === 'code-mode') return { file: beside };
-  return { file: path.join(packageRoot(), 'dist', 'bundle', 'code-mode-worker.js') };
-}
-
 /** The JS heap of a sandbox worker: the engine's memory is its wasm memory, capped per run. */
 const WORKER_HEAP_MB = 256;
 
@@ -85,7 +68,7 @@ const NEXT_MESSAGE_SPIN_MS = 0.2;
 
 async function spawn(): Promise<SandboxWorker> {
   const wasmModule = await engineModule();
-  const entry = workerEntry();
+  const entry = workerScript(import.meta.url, 'code-mode', 'sandbox-worker', 'code-mode-worker.js');
   const { port1, port2 } = new MessageChannel();
   const replyFlag = new SharedArrayBuffer(4);
   const worker = new Worker(entry.file, {
