@@ -13,55 +13,49 @@ interface CommandSpec<A> {
 }
 
 /**
- * Each command's module, loaded only when that command runs: start-up is paid by every command,
- * and most of the code (the sandbox, MCP, Sigstore, YAML) serves only a few of them. The order
- * here is the order of `wtools --help`.
+ * Each command's module, with the commands it defines, loaded only when one of them runs: start-up
+ * is paid by every command, and most of the code (the sandbox, MCP, Sigstore, YAML) serves only a
+ * few of them. The order here is the order of `wtools --help`.
  */
-const COMMAND_MODULES: readonly [
-  names: readonly string[],
-  load: () => Promise<readonly CommandSpec<never>[]>,
-][] = [
-  [['pull'], async () => [(await import('./commands/pull.js')).pullCommand]],
-  [['call'], async () => [(await import('./commands/call.js')).callCommand]],
-  [['serve'], async () => [(await import('./commands/serve.js')).serveCommand]],
-  [['inspect'], async () => [(await import('./commands/inspect.js')).inspectCommand]],
-  [['mcp-config'], async () => [(await import('./commands/mcp-config.js')).mcpConfigCommand]],
-  [['codemode-types'], async () => [(await import('./commands/codemode-types.js')).codeModeTypesCommand]],
-  [
-    ['grant', 'revoke', 'grants', 'policy', 'audit'],
-    async () => {
-      const m = await import('./commands/grant.js');
-      return [m.grantCommand, m.revokeCommand, m.grantsCommand, m.policyCommand, m.auditCommand];
-    },
-  ],
-  [['approvals'], async () => [(await import('./commands/approvals.js')).approvalsCommand]],
-  [
-    ['secret', 'config'],
-    async () => {
-      const m = await import('./commands/secret.js');
-      return [m.secretCommand, m.configCommand];
-    },
-  ],
-  [['profile'], async () => [(await import('./commands/profile.js')).profileCommand]],
-  [['push'], async () => [(await import('./commands/push.js')).pushCommand]],
-  [['copy'], async () => [(await import('./commands/copy.js')).copyCommand]],
-  [['ls'], async () => [(await import('./commands/ls.js')).lsCommand]],
-  [['rm'], async () => [(await import('./commands/rm.js')).rmCommand]],
-  [['gc'], async () => [(await import('./commands/gc.js')).gcCommand]],
-  [
-    ['login', 'logout'],
-    async () => {
-      const m = await import('./commands/login.js');
-      return [m.loginCommand, m.logoutCommand];
-    },
-  ],
-  [['referrers'], async () => [(await import('./commands/referrers.js')).referrersCommand]],
-  [['verify'], async () => [(await import('./commands/verify.js')).verifyCommand]],
-  [['sign'], async () => [(await import('./commands/sign.js')).signCommand]],
-  [['trust'], async () => [(await import('./commands/trust.js')).trustCommand]],
-  [['keygen'], async () => [(await import('./commands/keygen.js')).keygenCommand]],
-  [['version'], async () => [(await import('./commands/version.js')).versionCommand]],
+const COMMAND_MODULES: readonly [names: readonly string[], load: () => Promise<Record<string, unknown>>][] = [
+  [['pull'], () => import('./commands/pull.js')],
+  [['call'], () => import('./commands/call.js')],
+  [['serve'], () => import('./commands/serve.js')],
+  [['inspect'], () => import('./commands/inspect.js')],
+  [['mcp-config'], () => import('./commands/mcp-config.js')],
+  [['codemode-types'], () => import('./commands/codemode-types.js')],
+  [['grant', 'revoke', 'grants', 'policy', 'audit'], () => import('./commands/grant.js')],
+  [['approvals'], () => import('./commands/approvals.js')],
+  [['secret', 'config'], () => import('./commands/secret.js')],
+  [['profile'], () => import('./commands/profile.js')],
+  [['push'], () => import('./commands/push.js')],
+  [['copy'], () => import('./commands/copy.js')],
+  [['ls'], () => import('./commands/ls.js')],
+  [['rm'], () => import('./commands/rm.js')],
+  [['gc'], () => import('./commands/gc.js')],
+  [['login', 'logout'], () => import('./commands/login.js')],
+  [['referrers'], () => import('./commands/referrers.js')],
+  [['verify'], () => import('./commands/verify.js')],
+  [['sign'], () => import('./commands/sign.js')],
+  [['trust'], () => import('./commands/trust.js')],
+  [['keygen'], () => import('./commands/keygen.js')],
+  [['version'], () => import('./commands/version.js')],
 ];
+
+function isCommandSpec(value: unknown): value is CommandSpec<never> {
+  const spec = value as Partial<CommandSpec<never>> | null;
+  return typeof spec?.command === 'string' && typeof spec.handler === 'function';
+}
+
+/** The specs of `names` among a module's exports, in the order of `names`. */
+async function loadCommands([names, load]: (typeof COMMAND_MODULES)[number]): Promise<CommandSpec<never>[]> {
+  const specs = Object.values(await load()).filter(isCommandSpec);
+  return names.map((name) => {
+    const spec = specs.find((s) => s.command.split(' ')[0] === name);
+    if (!spec) throw new Error(`the module of \`${name}\` defines no such command`);
+    return spec;
+  });
+}
 
 /**
  * The commands to register: only the one named (the first word that is not a flag), or all of them
@@ -71,7 +65,7 @@ async function commandsFor(args: readonly string[]): Promise<CommandSpec<never>[
   const word = args.find((arg) => !arg.startsWith('-'));
   const named = COMMAND_MODULES.find(([names]) => word !== undefined && names.includes(word));
   const modules = named ? [named] : COMMAND_MODULES;
-  return (await Promise.all(modules.map(([, load]) => load()))).flat();
+  return (await Promise.all(modules.map(loadCommands))).flat();
 }
 
 // The single error boundary: every handler's failure becomes one message and an exit code here.
