@@ -9,6 +9,7 @@ import {
   CodeModeTools,
   DEFAULT_SANDBOX_LIMITS,
   type SandboxLimits,
+  type ScriptableTools,
   type ToolProvider,
   codeModeApi,
   describeTools,
@@ -69,7 +70,7 @@ export function codeLimitsFrom(texts: readonly string[]): SandboxLimits {
 export function withCodeMode(
   context: WtoolsContext,
   provider: ToolProvider,
-  components: { listTools(): ReturnType<ToolProvider['listTools']> },
+  components: ScriptableTools,
   limits: SandboxLimits,
 ): CodeModeTools {
   const codeMode = new CodeModeTools(provider, components, {

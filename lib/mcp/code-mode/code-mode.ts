@@ -7,7 +7,7 @@
  * With many tools, the declarations go behind `search-tools` and `describe-tool` instead.
  */
 import type { ToolCallContext, ToolDef, ToolProvider, ToolResult } from '../provider.js';
-import { type CodeModeApi, codeModeApi, declareTool } from './declarations.js';
+import { type CodeModeApi, codeModeApi, declareTool, resolvesTo } from './declarations.js';
 import { Sandbox, type SandboxOutcome, type ToolCallOutcome } from './sandbox.js';
 import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from './sandbox-protocol.js';
 import { ScriptError, type ScriptLanguage, prepareScript } from './script.js';
@@ -107,13 +107,12 @@ function describeRunCode(api: CodeModeApi | undefined, limits: SandboxLimits): s
   return `${intro}\n\n\`\`\`ts\n${api.declarations}\n\`\`\``;
 }
 
-/** What a tool's function resolves to in the script (see declarations.ts resultType). */
+/** What a tool's function resolves to in the script (declarations.ts resolvesTo). */
 function scriptValue(tool: ToolDef | undefined, result: ToolResult): unknown {
-  const output = tool?.outputSchema as { properties?: Record<string, unknown> } | undefined;
   const structured = result.structuredContent;
-  if (output && structured) {
-    return output.properties && 'result' in output.properties ? structured.result : structured;
-  }
+  const shape = structured ? resolvesTo(tool) : 'content';
+  if (shape === 'result') return structured!.result;
+  if (shape === 'structured') return structured;
   return { content: result.content, ...(structured ? { structuredContent: structured } : {}) };
 }
 
@@ -131,9 +130,11 @@ export class CodeModeTools implements ToolProvider {
   readonly #maxDeclared: number;
   readonly #onRun: CodeModeOptions['onRun'];
   readonly #sandbox = new Sandbox();
-  #api: { tools: ToolDef[]; api: CodeModeApi } | undefined;
-  /** run-code (and the search built-ins), made once per tool list: tools/call looks tools up each time. */
-  #extra: ToolDef[] | undefined;
+  /**
+   * What the current tool list gives code mode, made once per list (tools/call looks tools up on
+   * every call): the tools, their declarations, and the built-ins to list beside them.
+   */
+  #current: { tools: ToolDef[]; api: CodeModeApi; builtins: ToolDef[] } | undefined;
 
   constructor(inner: ToolProvider, scriptable: ScriptableTools, options: CodeModeOptions = {}) {
     this.#inner = inner;
@@ -141,47 +142,37 @@ export class CodeModeTools implements ToolProvider {
     this.#limits = { ...DEFAULT_SANDBOX_LIMITS, ...options.limits };
     this.#maxDeclared = options.maxDeclaredTools ?? DEFAULT_MAX_DECLARED_TOOLS;
     this.#onRun = options.onRun;
-    inner.onToolsChanged(() => {
-      this.#api = undefined;
-      this.#extra = undefined;
-    });
+    inner.onToolsChanged(() => (this.#current = undefined));
   }
 
-  /** Starts the sandbox's first worker ahead of the first script. */
+  /** Starts the sandbox's first worker ahead of the first script, when run-code is offered. */
   warm(): void {
-    this.#sandbox.warm();
+    if (this.#state().builtins.length > 0) this.#sandbox.warm();
   }
 
-  /** The declarations of the current tools, rebuilt when the tool list changes. */
-  #current(): { tools: ToolDef[]; api: CodeModeApi } {
-    if (!this.#api) {
+  #state(): { tools: ToolDef[]; api: CodeModeApi; builtins: ToolDef[] } {
+    if (!this.#current) {
       const tools = this.#scriptable.listTools();
-      this.#api = { tools, api: codeModeApi(tools) };
+      const api = codeModeApi(tools);
+      this.#current = { tools, api, builtins: this.#builtinsFor(tools, api) };
     }
-    return this.#api;
-  }
-
-  #enabled(): boolean {
-    return this.#current().tools.length >= 2;
-  }
-
-  #many(): boolean {
-    return this.#current().tools.length > this.#maxDeclared;
+    return this.#current;
   }
 
   listTools(sessionId: string | undefined): ToolDef[] {
     const tools = this.#inner.listTools(sessionId);
-    this.#extra ??= this.#extraTools();
-    return this.#extra.length ? [...tools, ...this.#extra] : tools;
+    const { builtins } = this.#state();
+    return builtins.length ? [...tools, ...builtins] : tools;
   }
 
-  #extraTools(): ToolDef[] {
-    if (!this.#enabled()) return [];
-    const many = this.#many();
+  /** run-code once two tools are loaded; with many tools, search-tools and describe-tool too. */
+  #builtinsFor(tools: ToolDef[], api: CodeModeApi): ToolDef[] {
+    if (tools.length < 2) return [];
+    const many = tools.length > this.#maxDeclared;
     const runCode: ToolDef = {
       name: RUN_CODE,
       title: 'Run a script that calls the tools',
-      description: describeRunCode(many ? undefined : this.#current().api, this.#limits),
+      description: describeRunCode(many ? undefined : api, this.#limits),
       inputSchema: INPUT_SCHEMA as unknown as Record<string, unknown>,
       outputSchema: OUTPUT_SCHEMA as unknown as Record<string, unknown>,
     };
@@ -227,17 +218,18 @@ export class CodeModeTools implements ToolProvider {
   }
 
   async callTool(name: string, args: Record<string, unknown>, context: ToolCallContext): Promise<ToolResult> {
-    if (this.#enabled()) {
+    // Only the built-ins this tool list offers are ours; any other name is the inner provider's.
+    if (this.#state().builtins.some((b) => b.name === name)) {
       if (name === RUN_CODE) return this.#runCode(args, context);
-      if (this.#many() && name === SEARCH_TOOLS) return this.#search(String(args.query ?? ''));
-      if (this.#many() && name === DESCRIBE_TOOL) return this.#describe(String(args.name ?? ''));
+      if (name === SEARCH_TOOLS) return this.#search(String(args.query ?? ''));
+      return this.#describe(String(args.name ?? ''));
     }
     return this.#inner.callTool(name, args, context);
   }
 
   #search(query: string): ToolResult {
     const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-    const { tools, api } = this.#current();
+    const { tools, api } = this.#state();
     const found = tools
       .filter((t) => {
         const text = `${t.name} ${t.title ?? ''} ${t.description ?? ''}`.toLowerCase();
@@ -256,7 +248,7 @@ export class CodeModeTools implements ToolProvider {
   }
 
   #describe(name: string): ToolResult {
-    const { tools, api } = this.#current();
+    const { tools, api } = this.#state();
     for (const [namespace, fns] of Object.entries(api.bindings)) {
       for (const [fn, tool] of Object.entries(fns)) {
         if (tool !== name && `${namespace}.${fn}` !== name) continue;
@@ -287,7 +279,7 @@ export class CodeModeTools implements ToolProvider {
       if (!(err instanceof ScriptError)) throw err;
       return this.#failed('SYNTAX_ERROR', err.message, '', calls);
     }
-    const { tools, api } = this.#current();
+    const { tools, api } = this.#state();
     const byName = new Map(tools.map((t) => [t.name, t]));
     const namespaces = Object.fromEntries(
       Object.entries(api.bindings).map(([ns, fns]) => [ns, Object.keys(fns)]),

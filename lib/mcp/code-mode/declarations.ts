@@ -112,16 +112,25 @@ function objectType(s: Schema, depth: number): string {
  * What a tool's function resolves to: the `result` of its structuredContent when its output schema
  * has one (the WIT mapping; the `error` of a result<T, E> is thrown instead), its structuredContent
  * when it has another output schema, and for tools without one (content results) what MCP sent:
- * `{ content, structuredContent? }`.
+ * `{ content, structuredContent? }`. The one rule for both the declared type and the value.
  */
+export function resolvesTo(tool: ToolDef | undefined): 'result' | 'structured' | 'content' {
+  const output = tool?.outputSchema as Schema | undefined;
+  if (!output) return 'content';
+  return (output.properties as Record<string, unknown> | undefined)?.result === undefined
+    ? 'structured'
+    : 'result';
+}
+
 export function resultType(tool: ToolDef): string {
-  const output = tool.outputSchema as Schema | undefined;
-  if (!output) {
-    return '{ content: Array<{ type: string; text?: string; data?: string; mimeType?: string }>; structuredContent?: Record<string, unknown> }';
+  switch (resolvesTo(tool)) {
+    case 'content':
+      return '{ content: Array<{ type: string; text?: string; data?: string; mimeType?: string }>; structuredContent?: Record<string, unknown> }';
+    case 'structured':
+      return schemaToType(tool.outputSchema);
+    case 'result':
+      return schemaToType((tool.outputSchema!.properties as Record<string, unknown>).result);
   }
-  // The WIT mapping's `{result}` (an error of a result<T, E> is thrown, so only the ok side stays).
-  const result = (output.properties as Record<string, unknown> | undefined)?.result;
-  return result === undefined ? schemaToType(output) : schemaToType(result);
 }
 
 /** The namespace (component) and function of a tool name `component.function` or `component.iface.fn`. */

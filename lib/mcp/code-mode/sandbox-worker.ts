@@ -347,6 +347,19 @@ class Run {
 
 let current: Run | undefined;
 
+/** The engine itself failed (a trap in its code, memory it could not grow): the run is over. */
+function engineStopped(err: unknown): void {
+  current = undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  post({
+    type: 'done',
+    ok: false,
+    failure: /memory|out of bounds|Cannot enlarge/i.test(message) ? 'memory' : 'internal',
+    error: `the sandbox stopped: ${message}`,
+    cpuMs: 0,
+  });
+}
+
 async function startRun(request: RunRequest): Promise<void> {
   const pages = Math.ceil((request.limits.memoryMiB * 1024 * 1024) / PAGE);
   const memory = new WebAssembly.Memory({ initial: Math.min(256, pages), maximum: pages });
@@ -357,16 +370,7 @@ async function startRun(request: RunRequest): Promise<void> {
     current = new Run(engine.newRuntime(), request);
     current.start();
   } catch (err) {
-    // An engine that aborted (a trap in its own code, memory it could not grow): this run is over.
-    const message = err instanceof Error ? err.message : String(err);
-    current = undefined;
-    post({
-      type: 'done',
-      ok: false,
-      failure: /memory|out of bounds|Cannot enlarge/i.test(message) ? 'memory' : 'internal',
-      error: `the sandbox stopped: ${message}`,
-      cpuMs: 0,
-    });
+    engineStopped(err);
   }
 }
 
@@ -376,15 +380,7 @@ port.on('message', (message: HostMessage) => {
     try {
       current?.replyAndSettle(message);
     } catch (err) {
-      current = undefined;
-      const text = err instanceof Error ? err.message : String(err);
-      post({
-        type: 'done',
-        ok: false,
-        failure: /memory|out of bounds/i.test(text) ? 'memory' : 'internal',
-        error: `the sandbox stopped: ${text}`,
-        cpuMs: 0,
-      });
+      engineStopped(err);
     }
   }
 });
