@@ -445,6 +445,14 @@ class WorkerSlot {
     }
   }
 
+  /**
+   * The host thread's own check of what the worker already allowed: a grant, or a human's answer
+   * for this one access (used up here).
+   */
+  #allowedHere(want: Capability): boolean {
+    return decide(this.runtime.grants, want) === 'allow' || this.runtime.takeAllowed(want);
+  }
+
   /** A capability no grant settles, put to a human for the running call. */
   #askHuman(capability: Capability): Promise<boolean> {
     const call = this.current;
@@ -471,7 +479,7 @@ class WorkerSlot {
   async #mcpRequest(request: McpHostRequest): Promise<McpHostReply> {
     const call = this.current;
     const want = capabilityOf(request.feature);
-    if (!call || (decide(this.runtime.grants, want) !== 'allow' && !this.runtime.takeAllowed(want))) {
+    if (!call || !this.#allowedHere(want)) {
       return { ok: false, error: { tag: 'not-granted' } };
     }
     const client = call.mcp;
@@ -548,10 +556,9 @@ class WorkerSlot {
           port: Number(url.port || (url.protocol === 'http:' ? 80 : 443)),
         };
         // Checked again here: the worker decided, but the host thread is the one that connects.
-        reply =
-          decide(this.runtime.grants, want) === 'allow' || this.runtime.takeAllowed(want)
-            ? await performHttp(request.request)
-            : { ok: false, error: { tag: 'HTTP-request-denied' }, message: 'denied' };
+        reply = this.#allowedHere(want)
+          ? await performHttp(request.request)
+          : { ok: false, error: { tag: 'HTTP-request-denied' }, message: 'denied' };
       } else if (request.op === 'socket') {
         reply = await this.#sockets.handle(request.request);
       } else if (request.op === 'mcp') {
